@@ -98,7 +98,7 @@ func ParseFileLimits(ud map[string]string) (FileLimits, error) {
 		}
 		n, err := strconv.ParseInt(strings.TrimSpace(s), 10, f.bits)
 		if err != nil || n < 0 {
-			return FileLimits{}, fmt.Errorf("wire: file limits: %s: want an integer ≥ 0, got %q", f.key, truncate(s, 32))
+			return FileLimits{}, fmt.Errorf("wire: file limits: %s: want an integer ≥ 0", f.key)
 		}
 		*f.dst = n
 	}
@@ -107,7 +107,7 @@ func ParseFileLimits(ud map[string]string) (FileLimits, error) {
 	if s, ok := ud[KeyUploadNeedAgent]; ok && strings.TrimSpace(s) != "" {
 		b, err := strconv.ParseBool(strings.TrimSpace(s))
 		if err != nil {
-			return FileLimits{}, fmt.Errorf("wire: file limits: %s: want true or false, got %q", KeyUploadNeedAgent, truncate(s, 32))
+			return FileLimits{}, fmt.Errorf("wire: file limits: %s: want true or false", KeyUploadNeedAgent)
 		}
 		l.UploadNeedAgent = b
 	}

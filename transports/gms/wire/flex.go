@@ -61,10 +61,14 @@ func kind(b []byte) string {
 		return "object"
 	case '[':
 		return "array"
-	case 't', 'f':
-		return "boolean"
-	case 'n':
-		return "null"
+	case 't', 'f', 'n':
+		switch string(b) {
+		case "true", "false":
+			return "boolean"
+		case "null":
+			return "null"
+		}
+		return "invalid JSON"
 	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		return "number"
 	default:
@@ -124,7 +128,10 @@ func flexInt(b []byte) (int64, error) {
 	}
 	f, err := strconv.ParseFloat(lit, 64)
 	if err != nil || f != math.Trunc(f) || math.IsInf(f, 0) || f > math.MaxInt64 || f < math.MinInt64 {
-		return 0, fmt.Errorf("want an integer, got %q", truncate(lit, 32))
+		if _, ferr := strconv.ParseFloat(lit, 64); ferr == nil {
+			return 0, fmt.Errorf("want an integer, got a fractional or out-of-range number")
+		}
+		return 0, fmt.Errorf("want an integer, got a non-numeric %s", kind(b))
 	}
 	return int64(f), nil
 }

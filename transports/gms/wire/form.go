@@ -197,7 +197,7 @@ func (r *Request) readForm(v url.Values) error {
 	if s := strings.TrimSpace(v.Get(FieldTranscriptPosition)); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < 0 || n > maxIndex {
-			return reqErr(FieldTranscriptPosition, CodeInvalidRequest, fmt.Sprintf("want an integer ≥ 0, got %q", truncate(s, 32)))
+			return reqErr(FieldTranscriptPosition, CodeInvalidRequest, "want an integer ≥ 0")
 		}
 		r.TranscriptPosition = int(n)
 	}
