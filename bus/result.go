@@ -30,10 +30,10 @@ type Result struct {
 	parentCtx    context.Context
 	deadline     time.Time
 	hasDeadline  bool
-	heapIdx      int  // index in the deadline heap (guarded by the heap's lock); -1 when not in it
-	busDeadline  bool // the bus default deadline applies: the call is in the deadline heap
+	heapIdx      int         // index in the deadline heap (guarded by the heap's lock); -1 when not in it
+	busDeadline  bool        // the bus default deadline applies: the call is in the deadline heap
 	stopCtxWatch func() bool // guarded by mu
-	intercepted  bool // before interceptors have run
+	intercepted  bool        // before interceptors have run
 
 	mu        sync.Mutex
 	state     resultState
