@@ -31,8 +31,8 @@ type gated struct {
 type litIndex struct {
 	lits  []string
 	ids   map[string]int32
-	one   [256]int32       // 1-byte literal id + 1 per byte (0: none)
-	bi    []uint64         // bitmap of the first two bytes of longer literals (65536 bits)
+	one   [256]int32 // 1-byte literal id + 1 per byte (0: none)
+	bi    []uint64   // bitmap of the first two bytes of longer literals (65536 bits)
 	heads map[uint16][]int32
 	base  int32 // id of lits[0] in the matcher
 }
