@@ -46,7 +46,7 @@ type Message struct {
 	Error                    string                     `json:"error,omitempty"`
 	Advice                   *Advice                    `json:"advice,omitempty"`
 	Ext                      map[string]json.RawMessage `json:"ext,omitempty"`
-	Subscription             Subscription               `json:"subscription,omitempty"`
+	Subscription             Channels                   `json:"subscription,omitempty"`
 	Version                  string                     `json:"version,omitempty"`
 	MinimumVersion           string                     `json:"minimumVersion,omitempty"`
 	SupportedConnectionTypes []string                   `json:"supportedConnectionTypes,omitempty"`
@@ -106,7 +106,7 @@ func (m *Message) Clone() *Message {
 		a := m.Advice.Clone()
 		c.Advice = a
 	}
-	c.Subscription = append(Subscription(nil), m.Subscription...)
+	c.Subscription = append(Channels(nil), m.Subscription...)
 	c.SupportedConnectionTypes = append([]string(nil), m.SupportedConnectionTypes...)
 	return &c
 }
@@ -178,7 +178,7 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return err
 	}
-	var sub Subscription
+	var sub Channels
 	if len(w.Subscription) > 0 {
 		if err := sub.UnmarshalJSON(w.Subscription); err != nil {
 			return err
@@ -239,12 +239,12 @@ func decodeID(raw json.RawMessage) (string, error) {
 	}
 }
 
-// Subscription is the "subscription" field: one channel or pattern, or several. It
-// decodes from a string or an array of strings and encodes a single element as a string.
-type Subscription []string
+// Channels is the "subscription" field: one channel or pattern, or several. It decodes
+// from a string or an array of strings and encodes a single element as a string.
+type Channels []string
 
 // MarshalJSON encodes one element as a string, several as an array.
-func (s Subscription) MarshalJSON() ([]byte, error) {
+func (s Channels) MarshalJSON() ([]byte, error) {
 	if len(s) == 1 {
 		return json.Marshal(s[0])
 	}
@@ -252,7 +252,7 @@ func (s Subscription) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON accepts a string or an array of strings.
-func (s *Subscription) UnmarshalJSON(b []byte) error {
+func (s *Channels) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || bytes.Equal(b, []byte("null")) {
 		*s = nil
@@ -263,7 +263,7 @@ func (s *Subscription) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &one); err != nil {
 			return fmt.Errorf("bayeux: bad subscription: %w", err)
 		}
-		*s = Subscription{one}
+		*s = Channels{one}
 		return nil
 	}
 	var many []string
