@@ -117,13 +117,15 @@ func (c *Conversation) DeploymentID() string { return c.deploymentID }
 // Queue is the routing target address of the create request.
 func (c *Conversation) Queue() string { return c.queue }
 
-// stamp returns t truncated to milliseconds, never before the last message,
-// so the transcript order (timestamp, sequence) equals storage order.
+// stamp returns t truncated to milliseconds and strictly after every
+// earlier stamp of the conversation (messages, typing, member changes), so
+// timestamp order alone equals transcript and emission order.
 func (c *Conversation) stamp(t time.Time) time.Time {
 	t = t.UTC().Truncate(time.Millisecond)
-	if t.Before(c.lastTS) {
-		t = c.lastTS
+	if !t.After(c.lastTS) {
+		t = c.lastTS.Add(time.Millisecond)
 	}
+	c.lastTS = t
 	return t
 }
 
@@ -268,7 +270,6 @@ func (c *Conversation) memberChangeL(m *wire.WebChatMemberInfo, st wire.MemberSt
 // postL stores a message and emits its event; it returns the stored copy.
 func (c *Conversation) postL(sender *wire.WebChatMemberInfo, body string, bt wire.BodyType) *wire.WebChatMessage {
 	ts := c.now()
-	c.lastTS = ts
 	m := &wire.WebChatMessage{
 		ID:           c.s.newID(),
 		Conversation: &wire.WebChatConversation{ID: c.id, SelfURI: wire.ConversationSelfURI(c.id)},

@@ -149,8 +149,8 @@ func createChat(t *testing.T, s *Server) *chat {
 }
 
 func (c *chat) url(p string) string { return c.s.URL + p }
-func (c *chat) conv() string       { return c.info.ID }
-func (c *chat) me() string         { return c.info.Member.ID }
+func (c *chat) conv() string        { return c.info.ID }
+func (c *chat) me() string          { return c.info.Member.ID }
 
 func (c *chat) send(text string) wire.WebChatMessage {
 	c.t.Helper()

@@ -154,8 +154,8 @@ func (s *Simulator) getMessages(k *call) (int, any, *apiError) {
 			v.Set(wire.QuerySortOrder, string(order))
 			return path + "?" + v.Encode()
 		}
-		newer := to < hi                 // messages after the newest selected, within the bound
-		older := from > 0                // messages before the oldest selected
+		newer := to < hi  // messages after the newest selected, within the bound
+		older := from > 0 // messages before the oldest selected
 		oldest, newest := c.msgs[from].ID, c.msgs[to-1].ID
 		if order == wire.SortAscending {
 			if newer {
