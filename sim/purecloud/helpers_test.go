@@ -287,3 +287,8 @@ func (st *stream) closeCode() (int, string) {
 	}
 	return -1, ""
 }
+
+// attachRaw dials without failing on early closes (for rejected attaches).
+func (c *chat) attachRaw(t *testing.T) *stream {
+	return c.attach()
+}
