@@ -329,3 +329,5 @@ func TestClientHandshakeDeniedIsTerminal(t *testing.T) {
 		t.Fatalf("err %v: want a *ReplyError with code 403", err)
 	}
 }
+
+func ctxDone(ctx context.Context) <-chan struct{} { return ctx.Done() }
