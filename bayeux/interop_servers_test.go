@@ -54,7 +54,9 @@ func TestInteropCometDNodeServerLongPolling(t *testing.T) {
 	}
 	// Held connects (700 ms each) keep the session: several connects, no new handshake.
 	for n := 0; n < 4; {
-		m := p.next(func(m map[string]any) bool { return m["event"] == "in" && (m["channel"] == ChannelConnect || m["channel"] == ChannelHandshake) }, "held connects")
+		m := p.next(func(m map[string]any) bool {
+			return m["event"] == "in" && (m["channel"] == ChannelConnect || m["channel"] == ChannelHandshake)
+		}, "held connects")
 		if m["channel"] == ChannelHandshake {
 			t.Fatalf("unexpected re-handshake; output:\n%s", p.output())
 		}
