@@ -3,11 +3,12 @@ package transports
 // Seen is a bounded set of recently seen ids (message ids, event ids) used to
 // drop duplicates. It remembers the last Cap ids in insertion order; older ids
 // are forgotten first. The zero value is not usable; use NewSeen. Not safe for
-// concurrent use (each transport owns one inside its event loop).
+// concurrent use (each transport owns one inside its event loop). Memory grows
+// with use, so an idle session costs almost nothing.
 type Seen struct {
-	ring []string
+	ring []string // grows up to max, then wraps
+	max  int
 	next int
-	full bool
 	set  map[string]struct{}
 }
 
@@ -19,7 +20,7 @@ func NewSeen(n int) *Seen {
 	if n <= 0 {
 		n = DefaultSeenCap
 	}
-	return &Seen{ring: make([]string, n), set: make(map[string]struct{}, n)}
+	return &Seen{max: n, set: make(map[string]struct{})}
 }
 
 // Add records id and reports whether it was new. The empty id is never recorded
@@ -31,15 +32,16 @@ func (s *Seen) Add(id string) bool {
 	if _, dup := s.set[id]; dup {
 		return false
 	}
-	if s.full {
-		delete(s.set, s.ring[s.next])
-	}
-	s.ring[s.next] = id
 	s.set[id] = struct{}{}
+	if len(s.ring) < s.max {
+		s.ring = append(s.ring, id)
+		return true
+	}
+	delete(s.set, s.ring[s.next])
+	s.ring[s.next] = id
 	s.next++
-	if s.next == len(s.ring) {
+	if s.next == s.max {
 		s.next = 0
-		s.full = true
 	}
 	return true
 }
@@ -54,7 +56,7 @@ func (s *Seen) Has(id string) bool {
 func (s *Seen) Len() int { return len(s.set) }
 
 // Cap returns the capacity.
-func (s *Seen) Cap() int { return len(s.ring) }
+func (s *Seen) Cap() int { return s.max }
 
 // IndexTracker is the GMS transcript cursor (gms-chat-v2.md §7): it drops
 // events whose index is not above the last processed one and computes the next

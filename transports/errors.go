@@ -137,3 +137,21 @@ func IsTemporary(err error) bool {
 	var te *TransportError
 	return errors.As(err, &te) && te.Temporary()
 }
+
+// AmbiguousSendError reports a send whose outcome is unknown: the request may
+// have reached the server (network error or 5xx after sending) and the
+// transport could not confirm either way before ctx ended. Resend it with
+// Outgoing.Since = &Since: the transport then looks for the message in the
+// transcript first, so it is never sent twice.
+type AmbiguousSendError struct {
+	Since Cursor
+	Err   error
+}
+
+// Error describes the failure.
+func (e *AmbiguousSendError) Error() string {
+	return "transports: send outcome unknown (resend with Since): " + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *AmbiguousSendError) Unwrap() error { return e.Err }

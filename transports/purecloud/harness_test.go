@@ -1,0 +1,304 @@
+package purecloud_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	simpc "github.com/cxbus/webchat/sim/purecloud"
+	"github.com/cxbus/webchat/transports"
+	"github.com/cxbus/webchat/transports/purecloud"
+	"github.com/cxbus/webchat/transports/purecloud/wire"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var (
+	keyOnce sync.Once
+	simKey  *rsa.PrivateKey
+)
+
+func sharedKey() *rsa.PrivateKey {
+	keyOnce.Do(func() {
+		var err error
+		if simKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
+	})
+	return simKey
+}
+
+// fastSim: routing at once, agent "Alex" behind an ACD member, heartbeats every 100 ms.
+func fastSim() simpc.Options {
+	return simpc.Options{
+		SigningKey:        sharedKey(),
+		RoutingDelay:      -1,
+		AlertDelay:        -1,
+		AnswerDelay:       -1,
+		CloseGrace:        -1,
+		HeartbeatInterval: 100 * time.Millisecond,
+		Script:            &simpc.Script{ACD: true, Agent: &simpc.AgentProfile{Name: "Alex", AvatarURL: "https://example.com/alex.png"}},
+	}
+}
+
+func startSim(t *testing.T, o simpc.Options) *simpc.Server {
+	t.Helper()
+	if o.SigningKey == nil {
+		o.SigningKey = sharedKey()
+	}
+	s, err := simpc.Start("127.0.0.1:0", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// baseConfig points the client at the simulator.
+func baseConfig(url string) purecloud.Config {
+	return purecloud.Config{Transport: purecloud.TransportConfig{
+		Type:                           transports.TypePureCloud,
+		DataURL:                        url,
+		DeploymentKey:                  "deployment-1",
+		OrgGUID:                        "org-1",
+		InteractionData:                purecloud.InteractionData{Routing: purecloud.Routing{TargetAddress: "Chat Queue"}},
+		SocketHeartbeatTrackerInterval: 3000,
+		SocketReconnectInterval:        200,
+		TransferConfirmDelay:           200,
+	}}
+}
+
+// newClient builds a transport with its own HTTP client (closed at cleanup,
+// so goleak sees no idle connections) and records its events.
+func newClient(t *testing.T, cfg purecloud.Config, mod ...func(*transports.Options)) (*purecloud.Transport, *recorder) {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{}}
+	opts := transports.Options{HTTPClient: hc}
+	for _, m := range mod {
+		m(&opts)
+	}
+	tr, err := purecloud.New(cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := record(tr)
+	t.Cleanup(func() {
+		_ = tr.Close()
+		<-rec.done
+		hc.CloseIdleConnections()
+	})
+	return tr, rec
+}
+
+// recorder collects a transport's events.
+type recorder struct {
+	mu      sync.Mutex
+	events  []transports.Event
+	changed chan struct{}
+	done    chan struct{}
+}
+
+func record(tr transports.Transport) *recorder {
+	r := &recorder{changed: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		for ev := range tr.Events() {
+			r.mu.Lock()
+			r.events = append(r.events, ev)
+			close(r.changed)
+			r.changed = make(chan struct{})
+			r.mu.Unlock()
+		}
+	}()
+	return r
+}
+
+func (r *recorder) snapshot() []transports.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]transports.Event(nil), r.events...)
+}
+
+// waitFor waits until cond holds on the events so far.
+func (r *recorder) waitFor(t *testing.T, what string, cond func([]transports.Event) bool) []transports.Event {
+	t.Helper()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		r.mu.Lock()
+		evs := append([]transports.Event(nil), r.events...)
+		ch := r.changed
+		r.mu.Unlock()
+		if cond(evs) {
+			return evs
+		}
+		select {
+		case <-ch:
+		case <-r.done:
+			r.mu.Lock()
+			evs = append([]transports.Event(nil), r.events...)
+			r.mu.Unlock()
+			if cond(evs) {
+				return evs
+			}
+			t.Fatalf("event stream closed before: %s; events: %v", what, evs)
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for: %s; events: %v", what, evs)
+		}
+	}
+}
+
+func (r *recorder) waitKind(t *testing.T, k transports.EventKind) transports.Event {
+	t.Helper()
+	evs := r.waitFor(t, k.String(), func(evs []transports.Event) bool { return countKind(evs, k) > 0 })
+	for _, e := range evs {
+		if e.Kind == k {
+			return e
+		}
+	}
+	panic("unreachable")
+}
+
+func countKind(evs []transports.Event, k transports.EventKind) int {
+	n := 0
+	for _, e := range evs {
+		if e.Kind == k {
+			n++
+		}
+	}
+	return n
+}
+
+// messages returns every delivered message in order.
+func messages(evs []transports.Event) []transports.Message {
+	var out []transports.Message
+	for _, e := range evs {
+		if e.Kind == transports.EventMessages {
+			out = append(out, e.Messages...)
+		}
+	}
+	return out
+}
+
+func hasMessage(evs []transports.Event, pred func(transports.Message) bool) bool {
+	for _, m := range messages(evs) {
+		if pred(m) {
+			return true
+		}
+	}
+	return false
+}
+
+func textFrom(text string, typ transports.ParticipantType) func(transports.Message) bool {
+	return func(m transports.Message) bool {
+		return m.Type == transports.TypeMessage && m.Text == text && m.From.Type == typ
+	}
+}
+
+// agentJoined reports a ParticipantJoined from an agent.
+func agentJoined(evs []transports.Event) bool {
+	return hasMessage(evs, func(m transports.Message) bool {
+		return m.Type == transports.TypeParticipantJoined && m.From.Type == transports.ParticipantAgent
+	})
+}
+
+// chatIDs returns the ids of the simulator transcript's standard and notice messages.
+func chatIDs(conv *simpc.Conversation) []string {
+	var ids []string
+	for _, m := range conv.Messages() {
+		if m.BodyType == wire.BodyStandard || m.BodyType == wire.BodyNotice || m.BodyType == "" {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
+// checkTranscript waits until every standard/notice message of the
+// simulator's transcript was delivered, then asserts: none lost, none
+// delivered twice, same order (ordered=false skips the order check).
+func checkTranscript(t *testing.T, conv *simpc.Conversation, rec *recorder, ordered bool) (lost, dup int) {
+	t.Helper()
+	want := chatIDs(conv)
+	wantSet := map[string]bool{}
+	for _, id := range want {
+		wantSet[id] = true
+	}
+	evs := rec.waitFor(t, "every transcript message delivered", func(evs []transports.Event) bool {
+		got := map[string]bool{}
+		for _, m := range messages(evs) {
+			got[m.ID] = true
+		}
+		for _, id := range want {
+			if !got[id] {
+				return false
+			}
+		}
+		return true
+	})
+	var got []string
+	seen := map[string]int{}
+	for _, m := range messages(evs) {
+		if m.Type != transports.TypeMessage {
+			continue
+		}
+		seen[m.ID]++
+		if seen[m.ID] > 1 {
+			dup++
+			continue
+		}
+		got = append(got, m.ID)
+	}
+	for _, id := range want {
+		if seen[id] == 0 {
+			lost++
+		}
+	}
+	if lost != 0 || dup != 0 {
+		t.Errorf("lost %d, duplicated %d (want 0, 0)", lost, dup)
+	}
+	if ordered {
+		if len(got) != len(want) {
+			t.Errorf("delivered %d chat messages, transcript has %d", len(got), len(want))
+		} else {
+			for i := range want {
+				if got[i] != want[i] {
+					t.Errorf("order differs at %d: got %s, want %s", i, got[i], want[i])
+					break
+				}
+			}
+		}
+	}
+	t.Logf("transcript: %d messages, lost %d, duplicated %d", len(want), lost, dup)
+	return lost, dup
+}
+
+// startChat starts a chat and waits for the socket and the agent.
+func startChat(t *testing.T, ctx context.Context, srv *simpc.Server, tr *purecloud.Transport, rec *recorder) *simpc.Conversation {
+	t.Helper()
+	sd, err := tr.Start(ctx, transports.StartRequest{Nickname: "Joan", Email: "joan@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sd.Get(purecloud.KeyConversationID) == "" || sd.Get(purecloud.KeyJWT) == "" {
+		t.Fatalf("session data incomplete: %v", sd)
+	}
+	conv, err := srv.NextConversation(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.waitKind(t, transports.EventConnected)
+	rec.waitFor(t, "agent joined", agentJoined)
+	return conv
+}
