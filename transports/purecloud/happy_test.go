@@ -35,7 +35,9 @@ func TestHappyPath(t *testing.T) {
 	if err != nil || sent.ID == "" {
 		t.Fatalf("Send = %+v, %v", sent, err)
 	}
-	rec.waitFor(t, "own message", func(evs []transports.Event) bool { return hasMessage(evs, textFrom("hello", transports.ParticipantClient)) })
+	rec.waitFor(t, "own message", func(evs []transports.Event) bool {
+		return hasMessage(evs, textFrom("hello", transports.ParticipantClient))
+	})
 
 	if _, err := conv.Say("Hi Joan, how can I help?", simpc.SayOptions{Typing: true}); err != nil {
 		t.Fatal(err)
