@@ -167,8 +167,7 @@ func (c *chat) send(text string) wire.WebChatMessage {
 type stream struct {
 	t    *testing.T
 	conn *websocket.Conn
-	ch   chan *wire.Event
-	raw  chan []byte
+	ch   chan frame
 	done chan struct{}
 	err  error
 }
@@ -179,7 +178,7 @@ func (c *chat) attach() *stream {
 	if err != nil {
 		c.t.Fatalf("dial: %v", err)
 	}
-	st := &stream{t: c.t, conn: conn, ch: make(chan *wire.Event, 1024), raw: make(chan []byte, 1024), done: make(chan struct{})}
+	st := &stream{t: c.t, conn: conn, ch: make(chan frame, 4096), done: make(chan struct{})}
 	go func() {
 		defer close(st.done)
 		for {
@@ -188,13 +187,12 @@ func (c *chat) attach() *stream {
 				st.err = err
 				return
 			}
-			st.raw <- data
 			ev, perr := wire.ParseEvent(data)
 			if perr != nil {
 				st.err = perr
 				return
 			}
-			st.ch <- ev
+			st.ch <- frame{ev: ev, raw: data}
 		}
 	}()
 	c.t.Cleanup(st.close)
@@ -206,25 +204,36 @@ func (st *stream) close() {
 	<-st.done
 }
 
+type frame struct {
+	ev  *wire.Event
+	raw []byte
+}
+
 // next returns the next event that is not a heartbeat.
 func (st *stream) next() *wire.Event {
+	st.t.Helper()
+	return st.nextFrame(true).ev
+}
+
+// nextFrame returns the next frame, skipping heartbeats if asked.
+func (st *stream) nextFrame(skipHeartbeats bool) frame {
 	st.t.Helper()
 	timer := time.NewTimer(10 * time.Second)
 	defer timer.Stop()
 	for {
 		select {
-		case ev := <-st.ch:
-			if ev.Kind == wire.KindHeartbeat {
+		case f := <-st.ch:
+			if skipHeartbeats && f.ev.Kind == wire.KindHeartbeat {
 				continue
 			}
-			return ev
+			return f
 		case <-st.done:
 			select {
-			case ev := <-st.ch:
-				if ev.Kind == wire.KindHeartbeat {
+			case f := <-st.ch:
+				if skipHeartbeats && f.ev.Kind == wire.KindHeartbeat {
 					continue
 				}
-				return ev
+				return f
 			default:
 			}
 			st.t.Fatalf("stream ended: %v", st.err)
