@@ -812,3 +812,34 @@ func TestManyConcurrentCallers(t *testing.T) {
 		t.Fatalf("n = %v", v)
 	}
 }
+
+func TestPostRunsInMailboxInOrder(t *testing.T) {
+	b := newBus(t, Options{})
+	p := register(t, b, "P")
+	state := 0 // only touched in P's mailbox
+	p.RegisterCommand("get", func(ctx context.Context, c *Call) (any, error) { return state, nil })
+	p.Ready()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				p.Post(func() { state++ })
+			}
+		}()
+	}
+	wg.Wait()
+	if v, _ := b.Command(ctxT(t), "P.get", nil); v != 400 {
+		t.Fatalf("state = %v", v)
+	}
+	if err := p.Post(nil); !errors.Is(err, ErrNilFunc) {
+		t.Fatal(err)
+	}
+	errs := make(chan ErrorEvent, 1)
+	b.Subscribe("CXBus.error", func(e Event) { errs <- e.Data.(ErrorEvent) })
+	p.Post(func() { panic("posted") })
+	if e := recv(t, errs); e.Kind != "panic" {
+		t.Fatal(e)
+	}
+}

@@ -204,3 +204,21 @@ func (p *Plugin) Before(command string, fn BeforeFunc) (*Interceptor, error) {
 func (p *Plugin) Deregister() {
 	p.bus.deregister(p)
 }
+
+// Post runs fn in the plugin's mailbox, after everything queued before it, one at a time with
+// the plugin's handlers and callbacks. Goroutines that finish I/O for a plugin (a deferred
+// command, a network read) use it to touch plugin state without locks. A panic in fn is
+// recovered and reported on CXBus.error. Post fails after Close (ErrClosed) or at the mailbox
+// hard limit (ErrMailboxFull, reported).
+func (p *Plugin) Post(fn func()) error {
+	if fn == nil {
+		return fmt.Errorf("%w: Post on %s", ErrNilFunc, p.name)
+	}
+	if err := p.mb.push(item{kind: itemFunc, fn: fn}); err != nil {
+		if err == ErrMailboxFull {
+			return p.bus.pushError(err, p, "posted function")
+		}
+		return err
+	}
+	return nil
+}
