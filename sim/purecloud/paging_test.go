@@ -52,7 +52,7 @@ func TestMessagesPaging(t *testing.T) {
 		{"desc newest 3", "?maxResults=3&sortOrder=descending", "9,8,7", "before=7", "", 3},
 		{"after", "?after=" + ids["3"] + "&maxResults=2", "4,5", "after=5", "before=4", 2},
 		{"after desc order", "?after=" + ids["3"] + "&maxResults=2&sortOrder=descending", "5,4", "", "after=5", 2}, // next keeps after=3: nothing lies between
-		{"before", "?before=" + ids["7"] + "&maxResults=2", "5,6", "", "before=5", 2}, // next keeps before=7: nothing lies between
+		{"before", "?before=" + ids["7"] + "&maxResults=2", "5,6", "", "before=5", 2},                              // next keeps before=7: nothing lies between
 		{"before desc", "?before=" + ids["7"] + "&maxResults=2&sortOrder=descending", "6,5", "before=5", "after=6", 2},
 		{"between", "?after=" + ids["2"] + "&before=" + ids["8"] + "&maxResults=3", "3,4,5", "after=5", "before=3", 3},
 		{"between exhausted", "?after=" + ids["5"] + "&before=" + ids["8"], "6,7", "", "before=6", 100},
