@@ -84,7 +84,7 @@ async function service() {
     await sleep(holdMs);
     await publish(a, { from: 'A', n: 2 });
     await until(() => a.stats.replies.length >= 2, 'second reply');
-    const transport = a.cometd.getTransport().getType();
+    const transport = a.cometd.getTransport().type;
     const discA = await disconnect(a);
     const discB = await disconnect(b);
     out({ event: 'result', transport, a: a.stats, b: b.stats, disconnected: discA && discB });
@@ -98,7 +98,7 @@ async function reestablish() {
     await until(() => a.stats.reestablished >= 1, 're-handshake');
     await publish(a, { after: 'reestablish' });
     await until(() => a.stats.replies.length >= 1, 'reply after re-handshake');
-    const transport = a.cometd.getTransport().getType();
+    const transport = a.cometd.getTransport().type;
     const disc = await disconnect(a);
     out({ event: 'result', transport, a: a.stats, disconnected: disc });
 }
