@@ -120,7 +120,9 @@ func TestAgentSide(t *testing.T) {
 	steps := []func() error{
 		func() error { return ann.Typing(true, "typ") },
 		func() error { return ann.Typing(false, "") },
-		func() error { return ann.SendWith("reply", "text", map[string]any{"general-properties": map[string]any{"related-event-id": "3"}}) },
+		func() error {
+			return ann.SendWith("reply", "text", map[string]any{"general-properties": map[string]any{"related-event-id": "3"}})
+		},
 		func() error { return ann.Notice("notice") },
 		func() error { return ann.CustomNotice("custom", map[string]any{"k": "v"}) },
 		func() error { return ann.PushURL("http://example.com") },
@@ -163,8 +165,8 @@ func TestScript(t *testing.T) {
 	got := make(chan string, 4)
 	s, clk := newSim(t, Options{FlexDisconnectTimeout: -1, Script: &Script{
 		Agent: "Ann", JoinDelay: 2 * time.Second, Greeting: "Hello!",
-		Replies:     []Reply{{Match: "PRICE", Text: "It is free.", Delay: 3 * time.Second, Typing: true}},
-		Echo:        true, EchoPrefix: "echo: ", ReplyDelay: time.Second,
+		Replies: []Reply{{Match: "PRICE", Text: "It is free.", Delay: 3 * time.Second, Typing: true}},
+		Echo:    true, EchoPrefix: "echo: ", ReplyDelay: time.Second,
 		OnClientMessage: func(c *Chat, ev wire.Event) { got <- ev.Text },
 	}})
 	k, c := startREST(t, s)

@@ -88,6 +88,10 @@ func (s *Server) exec(v via, service string, req *wire.Request, sess *bayeux.Ser
 	}
 	answer := func(events []wire.Event) {
 		out.resp = c.responseL(mode, events)
+		if req.Operation == wire.OpDisconnect {
+			// The disconnect answer has no secureKey and no userId (§2).
+			out.resp.SecureKey, out.resp.UserID = "", ""
+		}
 		if v == viaCometD && sess != nil {
 			_ = sess.Deliver(channel, out.resp)
 			out.delivered = true
@@ -168,7 +172,6 @@ func (s *Server) exec(v via, service string, req *wire.Request, sess *bayeux.Ser
 	case wire.OpDisconnect:
 		c.endL(EndClient, v == viaCometD, wire.Event{Type: wire.EventParticipantLeft, From: client})
 		answer(nil)
-		out.resp.SecureKey, out.resp.UserID = "", ""
 		return out
 	case wire.OpFileGetLimits:
 		answer([]wire.Event{c.limitsL()})

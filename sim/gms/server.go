@@ -91,6 +91,9 @@ func New(opts Options) (*Server, error) {
 	}
 	bo := opts.Bayeux
 	bo.Logger = opts.Logger
+	// The ack extension (for clients that ask for it) keeps long-polling
+	// deliveries in /meta/connect replies only, hence in order.
+	bo.AckExtension = true
 	userOpen, userClose := bo.OnSessionOpen, bo.OnSessionClose
 	bo.OnSessionOpen = func(ss *bayeux.ServerSession) {
 		if userOpen != nil {
