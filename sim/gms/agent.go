@@ -210,21 +210,21 @@ func (c *Chat) runScript() {
 	}
 	c.s.after(pick(sc.JoinDelay, 0), func() {
 		a, err := c.join(sc.Agent, wire.PartyAgent, sc.Bot)
-		if err != nil || sc.Greeting == "" {
+		if err != nil {
 			return
 		}
-		_ = a.Send(sc.Greeting)
+		if sc.Greeting != "" {
+			_ = a.Send(sc.Greeting)
+		}
+		// Answer what the client said before the agent joined.
+		c.mu.Lock()
+		pending := c.scriptPending
+		c.scriptPending = nil
+		c.mu.Unlock()
+		for _, ev := range pending {
+			c.reply(ev)
+		}
 	})
-}
-
-// scriptAgent returns the first present agent, or nil.
-func (c *Chat) scriptAgent() *Agent {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.agents) == 0 {
-		return nil
-	}
-	return c.agents[0]
 }
 
 // onClientMessage runs the script's replies for a client Message (outside locks).
@@ -236,6 +236,13 @@ func (c *Chat) onClientMessage(ev wire.Event) {
 	if sc.OnClientMessage != nil {
 		c.s.goOwned(func() { sc.OnClientMessage(c, ev) })
 	}
+	c.reply(ev)
+}
+
+// reply answers a client message with the script's replies or echo; before
+// the script's agent has joined the message waits for it.
+func (c *Chat) reply(ev wire.Event) {
+	sc := c.script
 	text, delay, typing, ok := "", pick(sc.ReplyDelay, DefaultReplyDelay), sc.ReplyTyping, false
 	low := strings.ToLower(ev.Text)
 	for _, r := range sc.Replies {
@@ -254,7 +261,14 @@ func (c *Chat) onClientMessage(ev wire.Event) {
 	if !ok {
 		return
 	}
-	a := c.scriptAgent()
+	c.mu.Lock()
+	var a *Agent
+	if len(c.agents) > 0 {
+		a = c.agents[0]
+	} else if sc.Agent != "" && !c.ended {
+		c.scriptPending = append(c.scriptPending, ev)
+	}
+	c.mu.Unlock()
 	if a == nil {
 		return
 	}

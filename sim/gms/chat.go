@@ -75,6 +75,8 @@ type Chat struct {
 	flexT      *simTimer
 	changed    chan struct{}
 	pidN       int
+
+	scriptPending []wire.Event // client messages before the script's agent joined
 }
 
 func (s *Server) newChat(service string, mode Mode, req *wire.Request) *Chat {
