@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -145,13 +146,56 @@ func (f *FileStore) read(id string) (*Snapshot, error) {
 	return s, nil
 }
 
-// revision returns the stored revision (0: none).
+// revision returns the stored revision (0: none). It decodes only the head of the file:
+// sessionId and revision are the first two fields a store writes.
 func (f *FileStore) revision(id string) (uint64, error) {
-	s, err := f.read(id)
-	if err != nil || s == nil {
-		return 0, err
+	data, err := os.ReadFile(f.path(id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
 	}
-	return s.Revision, nil
+	if err != nil {
+		return 0, fmt.Errorf("restore: reading snapshot of session %s: %w", id, err)
+	}
+	sid, rev, err := peekHead(data)
+	if err != nil {
+		return 0, fmt.Errorf("%w: session %s: %w", ErrCorrupt, id, err)
+	}
+	if sid != id {
+		return 0, fmt.Errorf("%w: file %s holds session %q", ErrCorrupt, id+fileExt, sid)
+	}
+	return rev, nil
+}
+
+// peekHead reads sessionId and revision from the top level of a snapshot's JSON, stopping as
+// soon as it has both.
+func peekHead(data []byte) (id string, rev uint64, err error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", 0, fmt.Errorf("not a JSON object")
+	}
+	haveID, haveRev := false, false
+	for dec.More() && !(haveID && haveRev) {
+		t, err := dec.Token()
+		if err != nil {
+			return "", 0, err
+		}
+		switch t {
+		case "sessionId":
+			err, haveID = dec.Decode(&id), true
+		case "revision":
+			err, haveRev = dec.Decode(&rev), true
+		default:
+			var skip json.RawMessage
+			err = dec.Decode(&skip)
+		}
+		if err != nil {
+			return "", 0, err
+		}
+	}
+	if !haveID || !haveRev {
+		return "", 0, fmt.Errorf("sessionId or revision missing")
+	}
+	return id, rev, nil
 }
 
 // Save implements [Store].

@@ -213,18 +213,28 @@ func TestFileStoreFilesAndCorruption(t *testing.T) {
 	if _, err := st.Load(ctx, "s2"); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Load of a renamed file = %v, want ErrCorrupt", err)
 	}
-	// Truncated JSON.
+	// Truncated JSON: Load refuses it; Save with the revision of its intact head repairs it.
 	if err := os.WriteFile(path, data[:len(data)/2], 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.Load(ctx, "s1"); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Load of truncated JSON = %v", err)
 	}
-	if _, err := st.Save(ctx, sampleSnapshot("s1", 0), 1); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("Save over a corrupt file = %v, want ErrCorrupt", err)
+	if rev, err := st.Save(ctx, sampleSnapshot("s1", 0), 1); err != nil || rev != 2 {
+		t.Errorf("Save over a truncated file = %d, %v", rev, err)
 	}
-	if err := st.Delete(ctx, "s1", 1); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("Delete(expected) of a corrupt file = %v, want ErrCorrupt", err)
+	if _, err := st.Load(ctx, "s1"); err != nil {
+		t.Errorf("Load after the repair = %v", err)
+	}
+	// Garbage: neither Save nor a compare-and-set Delete can know the revision.
+	if err := os.WriteFile(path, []byte("garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Save(ctx, sampleSnapshot("s1", 0), 2); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Save over a garbage file = %v, want ErrCorrupt", err)
+	}
+	if err := st.Delete(ctx, "s1", 2); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Delete(expected) of a garbage file = %v, want ErrCorrupt", err)
 	}
 	if err := st.Delete(ctx, "s1", 0); err != nil {
 		t.Errorf("Delete(0) must remove a corrupt file: %v", err)

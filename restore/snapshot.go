@@ -15,6 +15,9 @@ const DefaultRestoreTimeout = 60 * time.Second
 type Snapshot struct {
 	// SessionID identifies the session (see [ValidateID] for the allowed form).
 	SessionID string `json:"sessionId"`
+	// Revision is set by the store: 1 for the first save, +1 for each further save. (It is
+	// encoded second so a store can read it without decoding the whole snapshot.)
+	Revision uint64 `json:"revision"`
 	// TransportType is the transport's registry name, e.g. "purecloud-v2-sockets" or "gms".
 	TransportType string `json:"transportType,omitempty"`
 	// Mode is the transport mode ("R", "C", "P" in the contract's tables, or a transport's own
@@ -50,8 +53,6 @@ type Snapshot struct {
 	// SavedAt is when the snapshot was saved. Save sets it to time.Now() when it is zero;
 	// callers with an injected clock set it themselves.
 	SavedAt time.Time `json:"savedAt,omitzero"`
-	// Revision is set by the store: 1 for the first save, +1 for each further save.
-	Revision uint64 `json:"revision"`
 	// Sealed is the encrypted form written by [Encrypt]; it is nil in snapshots returned by
 	// an encrypting store. A snapshot loaded from an unwrapped store with Sealed set holds no
 	// readable data.
