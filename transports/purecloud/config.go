@@ -99,7 +99,25 @@ type Journey struct {
 	SessionType      string      `json:"sessionType,omitempty"`
 	ActionID         string      `json:"actionId,omitempty"`
 	ActionMapID      string      `json:"actionMapId,omitempty"`
-	ActionMapVersion json.Number `json:"actionMapVersion,omitempty"`
+	ActionMapVersion FlexInt    `json:"actionMapVersion,omitempty"`
+}
+
+// FlexInt is an integer given as a JSON number or a numeric string; it keeps
+// the text and is validated with the rest of the config.
+type FlexInt string
+
+// UnmarshalJSON accepts a number, a string or null.
+func (f *FlexInt) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = FlexInt(s)
+		return nil
+	}
+	if string(b) == "null" {
+		return nil
+	}
+	*f = FlexInt(b)
+	return nil
 }
 
 // Defaults.
@@ -140,7 +158,11 @@ func ParseConfig(raw json.RawMessage) (Config, error) {
 		raw = json.RawMessage("{}")
 	}
 	if err := json.Unmarshal(raw, &c); err != nil {
-		return Config{}, fmt.Errorf("%w: %v", transports.ErrInvalidConfig, err)
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			return Config{}, fmt.Errorf("%w: webchat.%s: must be a %s, got a JSON %s", transports.ErrInvalidConfig, ute.Field, ute.Type, ute.Value)
+		}
+		return Config{}, fmt.Errorf("%w: webchat: %v", transports.ErrInvalidConfig, err)
 	}
 	if _, err := c.settings(); err != nil {
 		return Config{}, err

@@ -84,8 +84,7 @@ func baseConfig(url string) purecloud.Config {
 // so goleak sees no idle connections) and records its events.
 func newClient(t *testing.T, cfg purecloud.Config, mod ...func(*transports.Options)) (*purecloud.Transport, *recorder) {
 	t.Helper()
-	hc := &http.Client{Transport: &http.Transport{}}
-	opts := transports.Options{HTTPClient: hc}
+	opts := transports.Options{HTTPClient: newHTTPClient(t)}
 	for _, m := range mod {
 		m(&opts)
 	}
@@ -97,9 +96,15 @@ func newClient(t *testing.T, cfg purecloud.Config, mod ...func(*transports.Optio
 	t.Cleanup(func() {
 		_ = tr.Close()
 		<-rec.done
-		hc.CloseIdleConnections()
 	})
 	return tr, rec
+}
+
+// newHTTPClient returns a client whose idle connections close at cleanup.
+func newHTTPClient(t *testing.T) *http.Client {
+	hc := &http.Client{Transport: &http.Transport{}}
+	t.Cleanup(hc.CloseIdleConnections)
+	return hc
 }
 
 // recorder collects a transport's events.
