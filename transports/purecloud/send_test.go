@@ -8,6 +8,7 @@ import (
 
 	simpc "github.com/cxbus/webchat/sim/purecloud"
 	"github.com/cxbus/webchat/transports"
+	"github.com/cxbus/webchat/transports/purecloud"
 	"github.com/cxbus/webchat/transports/purecloud/wire"
 )
 
@@ -47,8 +48,8 @@ func TestSendBeforeFirstAttach(t *testing.T) {
 func TestRetryAfterHonoured(t *testing.T) {
 	ctx := testCtx(t)
 	srv := startSim(t, fastSim())
-	fc := transports.NewFakeClock(time.Time{})
-	tr, rec := newClient(t, baseConfig(srv.URL), func(o *transports.Options) { o.Clock = fc })
+	fc, cfg := fakeClockConfig(srv.URL)
+	tr, rec := newClient(t, cfg, func(o *transports.Options) { o.Clock = fc })
 	conv := startChat(t, ctx, srv, tr, rec)
 	base := fc.Pending() // the watchdog
 	srv.InjectHTTP(simpc.HTTPFault{Op: simpc.OpPostMessage, Status: 429, RetryAfter: 7})
@@ -78,8 +79,8 @@ func TestRetryAfterHonoured(t *testing.T) {
 func TestTypingDebounce(t *testing.T) {
 	ctx := testCtx(t)
 	srv := startSim(t, fastSim())
-	fc := transports.NewFakeClock(time.Time{})
-	tr, rec := newClient(t, baseConfig(srv.URL), func(o *transports.Options) { o.Clock = fc })
+	fc, cfg := fakeClockConfig(srv.URL)
+	tr, rec := newClient(t, cfg, func(o *transports.Options) { o.Clock = fc })
 	conv := startChat(t, ctx, srv, tr, rec)
 	posts := func() int { return conv.FramesSent() }
 	before := posts()
@@ -110,8 +111,8 @@ func TestTypingDebounce(t *testing.T) {
 func TestAgentTypingTimeout(t *testing.T) {
 	ctx := testCtx(t)
 	srv := startSim(t, fastSim())
-	fc := transports.NewFakeClock(time.Time{})
-	tr, rec := newClient(t, baseConfig(srv.URL), func(o *transports.Options) { o.Clock = fc })
+	fc, cfg := fakeClockConfig(srv.URL)
+	tr, rec := newClient(t, cfg, func(o *transports.Options) { o.Clock = fc })
 	conv := startChat(t, ctx, srv, tr, rec)
 	typing := func(evs []transports.Event) []transports.TypingState {
 		var s []transports.TypingState
@@ -187,4 +188,12 @@ func TestAmbiguousSend(t *testing.T) {
 			checkTranscript(t, conv, rec, true)
 		})
 	}
+}
+
+// fakeClockConfig returns a fake clock and a config whose watchdog never
+// fires while a test moves the clock by seconds.
+func fakeClockConfig(url string) (*transports.FakeClock, purecloud.Config) {
+	cfg := baseConfig(url)
+	cfg.Transport.SocketHeartbeatTrackerInterval = int(time.Hour / time.Millisecond)
+	return transports.NewFakeClock(time.Time{}), cfg
 }
