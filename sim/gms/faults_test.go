@@ -46,8 +46,7 @@ func TestMoveChatServer(t *testing.T) {
 	}
 	// The old key still works within the grace window and the answer carries the new keys.
 	a := op(t, s, k, wire.Request{Operation: wire.OpRefresh})
-	var got wire.Keys
-	got = k
+	got := k
 	if !got.Apply(a.resp) || got != nk {
 		t.Fatalf("answer keys %v, want %v", got, nk)
 	}

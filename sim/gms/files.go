@@ -76,7 +76,6 @@ type apiErr struct {
 	status int
 	code   int
 	advice string
-	ended  bool // chatEnded:true in the answer
 }
 
 // limitsL answers fileGetLimits: a Notice (no index) holding the limits.
