@@ -93,13 +93,13 @@ type Routing struct {
 
 // Journey is `interactionData.journey` → journeyContext.
 type Journey struct {
-	CustomerID       string      `json:"customerId,omitempty"`
-	CustomerIDType   string      `json:"customerIdType,omitempty"`
-	SessionID        string      `json:"sessionId,omitempty"`
-	SessionType      string      `json:"sessionType,omitempty"`
-	ActionID         string      `json:"actionId,omitempty"`
-	ActionMapID      string      `json:"actionMapId,omitempty"`
-	ActionMapVersion FlexInt    `json:"actionMapVersion,omitempty"`
+	CustomerID       string  `json:"customerId,omitempty"`
+	CustomerIDType   string  `json:"customerIdType,omitempty"`
+	SessionID        string  `json:"sessionId,omitempty"`
+	SessionType      string  `json:"sessionType,omitempty"`
+	ActionID         string  `json:"actionId,omitempty"`
+	ActionMapID      string  `json:"actionMapId,omitempty"`
+	ActionMapVersion FlexInt `json:"actionMapVersion,omitempty"`
 }
 
 // FlexInt is an integer given as a JSON number or a numeric string; it keeps
