@@ -182,7 +182,7 @@ func decodeFilter(b []byte) (*Filter, error) {
 	}
 	var j filterJSON
 	if err := json.Unmarshal(b, &j); err != nil {
-		return nil, fmt.Errorf("prefilter: filter must be a string or {source, flags}: %w", err)
+		return nil, &Error{Pattern: abbrev(b), Reason: "a filter must be a string or {source, flags}", Err: err}
 	}
 	switch j.Syntax {
 	case JavaScript:

@@ -158,13 +158,13 @@ func (s *Set) MarshalJSON() ([]byte, error) {
 func (s *Set) UnmarshalJSON(b []byte) error {
 	var items []json.RawMessage
 	if err := json.Unmarshal(b, &items); err != nil {
-		return fmt.Errorf("prefilter: set must be a JSON array: %w", err)
+		return &Error{Pattern: abbrev(b), Reason: "a set must be a JSON array", Err: err}
 	}
 	fs := make([]*Filter, 0, len(items))
 	for i, it := range items {
 		f, err := decodeFilter(it)
 		if err != nil {
-			return fmt.Errorf("prefilter: item %d: %w", i, err)
+			return fmt.Errorf("%w (item %d)", err, i)
 		}
 		fs = append(fs, f)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -216,5 +217,47 @@ func TestMatcherLargeSets(t *testing.T) {
 	}
 	if !s.Match("é TOK599") {
 		t.Error("non-ASCII text with folded literals")
+	}
+}
+
+func TestParseValue(t *testing.T) {
+	re := regexp.MustCompile(`(?i)re\d`)
+	good := []struct {
+		name string
+		v    any
+		want []string
+	}{
+		{"string", `/a/i`, []string{"/a/i"}},
+		{"go string", `b+`, []string{"b+"}},
+		{"regexp", re, []string{`(?i)re\d`}},
+		{"filter", mustParse(t, "/c/"), []string{"/c/"}},
+		{"object", map[string]any{"source": "d", "flags": "g"}, []string{"/d/g"}},
+		{"strings", []string{"/e/", "f"}, []string{"/e/", "f"}},
+		{"mixed", []any{"/g/", re, map[string]any{"source": "h", "flags": ""}}, []string{"/g/", `(?i)re\d`, "/h/"}},
+		{"regexps", []*regexp.Regexp{re}, []string{`(?i)re\d`}},
+		{"json string", json.RawMessage(`"/i/m"`), []string{"/i/m"}},
+		{"json array", json.RawMessage(`["/j/", {"source":"k","flags":"i"}]`), []string{"/j/", "/k/i"}},
+	}
+	for _, tt := range good {
+		fs, err := ParseValue(tt.v)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		var got []string
+		for _, f := range fs {
+			got = append(got, f.String())
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	bad := []any{nil, "", []string{}, []any{}, 42, []int{1}, []any{"/ok/", 3}, []any{[]any{"/x/"}},
+		"/a(?=b)/", json.RawMessage(`[]`), json.RawMessage(`[["/x/"]]`), json.RawMessage(`7`),
+		map[string]any{"source": 1}, (*Filter)(nil), (*regexp.Regexp)(nil)}
+	for _, v := range bad {
+		if _, err := ParseValue(v); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseValue(%#v) = %v, want ErrInvalid", v, err)
+		}
 	}
 }
