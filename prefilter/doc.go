@@ -10,7 +10,9 @@
 // [Parse] tells them apart: a string that starts with '/', ends its body with an unescaped '/'
 // outside a character class and continues with ASCII letters only is a literal; anything else
 // is a Go pattern. [ParseJS] takes the {source, flags} pair the contract stores, [ParseGo]
-// and [FromRegexp] take Go patterns.
+// and [FromRegexp] take Go patterns, and [ParseValue] takes the "filters" option of
+// addPrefilter as it arrives on the bus (a string, a regexp, a {source, flags} object, JSON, or
+// a list of those).
 //
 // Matching uses Go's regexp package only: RE2 runs in time linear in the text, so an agent- or
 // customer-controlled message can never trigger a backtracking blow-up. Constructs RE2 lacks
