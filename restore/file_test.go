@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -299,8 +298,8 @@ func TestFileStoreLockWaitsForContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
+	if ok, err := tryLock(lf); !ok || err != nil {
+		t.Fatalf("tryLock = %v, %v", ok, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -331,6 +330,6 @@ func TestFileStoreLockWaitsForContext(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	syscall.Flock(int(lf.Fd()), syscall.LOCK_UN)
+	unlockFile(lf)
 	wg.Wait()
 }
