@@ -332,7 +332,7 @@ func parseFilters(v any) ([]*prefilter.Filter, error) {
 	for _, it := range items {
 		f, err := parseFilter(it)
 		if err != nil {
-			return nil, fmt.Errorf("%w (%v)", ErrInvalidFilters, err)
+			return nil, withCause(ErrInvalidFilters, err) // exact text (spec §1 rule 2); the cause stays reachable
 		}
 		out = append(out, f)
 	}
