@@ -166,7 +166,7 @@ func (b *Bridge) Start(ctx context.Context) error {
 	b.svc = svc
 	endpoints := []struct {
 		name, subject string
-		h           micro.HandlerFunc
+		h             micro.HandlerFunc
 	}{
 		{"open", b.subj.Open(), b.onOpen},
 		{"close", b.subj.Close(), b.onClose},

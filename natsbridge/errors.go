@@ -12,16 +12,16 @@ import (
 
 // Errors of the bridge (the "code" of a reply error is an HTTP-like status, see ReplyError).
 var (
-	ErrBadSubject       = errors.New("natsbridge: bad subject")
-	ErrUnknownSession   = errors.New("natsbridge: unknown session")
-	ErrNotAllowed       = errors.New("natsbridge: command not allowed over NATS")
-	ErrPayloadTooLarge  = errors.New("natsbridge: payload too large")
-	ErrBadPayload       = errors.New("natsbridge: payload must be a JSON object")
-	ErrResultEncoding   = errors.New("natsbridge: result cannot be encoded as JSON")
-	ErrClosed           = errors.New("natsbridge: bridge closed")
-	ErrForwardFailed    = errors.New("natsbridge: the owning node did not answer")
-	ErrInvalidOptions   = errors.New("natsbridge: invalid options")
-	ErrLeaseLost        = errors.New("natsbridge: session lease lost to another node")
+	ErrBadSubject        = errors.New("natsbridge: bad subject")
+	ErrUnknownSession    = errors.New("natsbridge: unknown session")
+	ErrNotAllowed        = errors.New("natsbridge: command not allowed over NATS")
+	ErrPayloadTooLarge   = errors.New("natsbridge: payload too large")
+	ErrBadPayload        = errors.New("natsbridge: payload must be a JSON object")
+	ErrResultEncoding    = errors.New("natsbridge: result cannot be encoded as JSON")
+	ErrClosed            = errors.New("natsbridge: bridge closed")
+	ErrForwardFailed     = errors.New("natsbridge: the owning node did not answer")
+	ErrInvalidOptions    = errors.New("natsbridge: invalid options")
+	ErrLeaseLost         = errors.New("natsbridge: session lease lost to another node")
 	ErrOwnershipDisabled = errors.New("natsbridge: ownership needs a leases bucket")
 )
 
