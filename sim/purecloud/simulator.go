@@ -50,6 +50,7 @@ type Simulator struct {
 	nextIdx  int // NextConversation cursor
 	created  chan struct{}
 	tokens   map[string]*wire.JWTClaims
+	pending  map[*trackedTimer]struct{} // scheduled, not yet fired or stopped
 	faults   faultSet
 	refuseTo time.Time // global reconnect refusal
 
@@ -75,6 +76,7 @@ func New(opts Options) (*Simulator, error) {
 		convs:   make(map[string]*Conversation),
 		created: make(chan struct{}),
 		tokens:  make(map[string]*wire.JWTClaims),
+		pending: make(map[*trackedTimer]struct{}),
 		done:    make(chan struct{}),
 	}
 	if s.clock == nil {
@@ -111,9 +113,16 @@ func (s *Simulator) Close() error {
 	s.closed = true
 	close(s.done)
 	convs := append([]*Conversation(nil), s.order...)
+	timers := make([]*trackedTimer, 0, len(s.pending))
+	for t := range s.pending {
+		timers = append(timers, t)
+	}
 	s.mu.Unlock()
 	for _, c := range convs {
 		c.shutdown()
+	}
+	for _, t := range timers {
+		t.Stop()
 	}
 	s.wg.Wait()
 	return nil
@@ -151,8 +160,11 @@ func (s *Simulator) afterFunc(d time.Duration, f func()) Timer {
 		return stoppedTimer{}
 	}
 	s.wg.Add(1)
-	s.mu.Unlock()
 	tt := &trackedTimer{s: s}
+	s.pending[tt] = struct{}{}
+	s.mu.Unlock()
+	tt.mu.Lock() // Stop waits until tt.t is set
+	defer tt.mu.Unlock()
 	tt.t = s.clock.AfterFunc(d, func() {
 		if !tt.fire() {
 			return
@@ -186,7 +198,14 @@ func (t *trackedTimer) fire() bool {
 		return false
 	}
 	t.gone = true
+	t.forget()
 	return true
+}
+
+func (t *trackedTimer) forget() {
+	t.s.mu.Lock()
+	delete(t.s.pending, t)
+	t.s.mu.Unlock()
 }
 
 func (t *trackedTimer) Stop() bool {
@@ -196,8 +215,10 @@ func (t *trackedTimer) Stop() bool {
 		return false
 	}
 	t.gone = true
+	inner := t.t
 	t.mu.Unlock()
-	t.t.Stop()
+	t.forget()
+	inner.Stop()
 	t.s.wg.Done()
 	return true
 }
