@@ -160,6 +160,9 @@ func (s *Service) resumeFailed(d bus.Deferred, err error) {
 		}
 	case transports.IsTemporary(err) || errors.Is(err, context.DeadlineExceeded):
 		s.publish(EventRestoreFailed, RestoreFailed{Reason: RestoreFailedNetwork, Error: err.Error()}, false)
+		if s.set.mode == ModePureCloud { // P: the state is unreadable whatever the cause (§3.13)
+			err = withCause(ErrConversationState, err)
+		}
 	default:
 		s.publish(EventRestoreFailed, RestoreFailed{Reason: RestoreFailedServer, Error: err.Error()}, false)
 		if s.set.mode == ModePureCloud {
