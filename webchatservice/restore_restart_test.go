@@ -156,8 +156,11 @@ func TestRestoreAfterRestartFileStore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.encrypt && (bytes.Contains(raw, []byte(conv.ID())) || bytes.Contains(raw, []byte("a3"))) {
+			if tc.encrypt && (bytes.Contains(raw, []byte(conv.ID())) || bytes.Contains(raw, []byte(`"text":`))) {
 				t.Error("the encrypted snapshot holds session data or messages in clear text")
+			}
+			if !tc.encrypt && (!bytes.Contains(raw, []byte(conv.ID())) || !bytes.Contains(raw, []byte(`"text":`))) {
+				t.Errorf("the plain snapshot lacks the session data or the transcript: %.300s", raw)
 			}
 
 			// Down: the agent goes on.
