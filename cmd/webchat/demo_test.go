@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +137,17 @@ func TestDemoBadConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+func Example_help() {
+	dispatch(context.Background(), []string{"help"}, os.Stdout, os.Stdout)
+	// Output:
+	// Usage: webchat <command> [flags]
+	//
+	// Commands:
+	//   demo     run a scripted chat against an in-process Genesys Cloud simulator and print the bus events
+	//
+	// Run "webchat <command> -h" for the flags of a command.
 }
 
 func TestDispatch(t *testing.T) {

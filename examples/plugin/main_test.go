@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -41,6 +42,19 @@ func TestRun(t *testing.T) {
 			t.Errorf("%q reached the chat:\n%s", secret, text)
 		}
 	}
+}
+
+// Example shows Guard's before function on its own: it rewrites the options of a call, or
+// rejects the call.
+func Example() {
+	g := &Guard{out: io.Discard}
+	opts, _ := g.beforeSendMessage(context.Background(), webchatservice.SendMessageOptions{Message: "card 4111 1111 1111 1111"})
+	fmt.Println(opts.(webchatservice.SendMessageOptions).Message)
+	_, err := g.beforeSendMessage(context.Background(), map[string]any{"message": "my password is x"})
+	fmt.Println(err)
+	// Output:
+	// card [card number removed]
+	// Guard: messages must not contain passwords
 }
 
 func TestBeforeSendMessage(t *testing.T) {
