@@ -148,8 +148,11 @@ func runDemo(ctx context.Context, cfg demoConfig, out io.Writer) (err error) {
 		return fmt.Errorf("opening a session: %w", err)
 	}
 	if err := demoChat(ctx, cfg, sim, sess.Client, rec, pr); err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
+		switch {
+		case errors.Is(err, context.DeadlineExceeded):
 			return fmt.Errorf("timed out after %v: %w", cfg.Timeout, err)
+		case errors.Is(err, context.Canceled):
+			return fmt.Errorf("interrupted: %w", err)
 		}
 		return err
 	}

@@ -116,6 +116,15 @@ func TestDemoTimeout(t *testing.T) {
 	}
 }
 
+func TestDemoInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := runDemo(ctx, testDemoConfig(), &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("err = %v, want an interruption", err)
+	}
+}
+
 func TestDemoBadConfig(t *testing.T) {
 	tests := []struct {
 		name string
