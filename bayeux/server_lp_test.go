@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -23,25 +24,35 @@ type rawLP struct {
 
 func newRawLP(t *testing.T, url string) *rawLP {
 	jar, _ := cookiejar.New(nil)
-	return &rawLP{t: t, url: url, hc: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
+	return &rawLP{t: t, url: url, hc: &http.Client{Jar: jar, Timeout: 60 * time.Second}}
 }
 
 func (p *rawLP) post(body string) (int, []*Message) {
 	p.t.Helper()
+	code, msgs, err := p.postE(body)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return code, msgs
+}
+
+// postE is post for goroutines other than the test's (no t.Fatal there); a failure is
+// returned, and a nil message slice reads as a failed test in the caller.
+func (p *rawLP) postE(body string) (int, []*Message, error) {
 	resp, err := p.hc.Post(p.url, "application/json;charset=UTF-8", strings.NewReader(body))
 	if err != nil {
-		p.t.Fatalf("post: %v", err)
+		return 0, nil, fmt.Errorf("post: %v", err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != 200 {
-		return resp.StatusCode, nil
+		return resp.StatusCode, nil, nil
 	}
 	msgs, err := DecodeMessages(b)
 	if err != nil {
-		p.t.Fatalf("decode %s: %v", b, err)
+		return resp.StatusCode, nil, fmt.Errorf("decode %s: %v", b, err)
 	}
-	return resp.StatusCode, msgs
+	return resp.StatusCode, msgs, nil
 }
 
 func (p *rawLP) handshake() string {

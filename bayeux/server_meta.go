@@ -137,6 +137,7 @@ func (s *Server) connectRequest(c conn, m *Message) (*ServerSession, *Message) {
 		return nil, failed(m, "301::connection_type_unsupported", &Advice{Reconnect: ReconnectHandshake, Interval: Ms(0)})
 	}
 	ss.touch(m.ConnectionType)
+	ss.supersede() // a new connect completes the held one at once
 	if c.ws != nil {
 		ss.mu.Lock()
 		if !ss.ended {

@@ -190,6 +190,12 @@ func (ss *ServerSession) wakeLocked() {
 	}
 }
 
+func (ss *ServerSession) supersede() {
+	ss.mu.Lock()
+	ss.wakeLocked()
+	ss.mu.Unlock()
+}
+
 func (ss *ServerSession) hasHeld() bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
