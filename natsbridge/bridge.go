@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/rs/zerolog"
 
@@ -153,6 +154,15 @@ func (b *Bridge) Subjects() Subjects { return b.subj }
 // Start registers the micro service (endpoints open, close, list, command) and the node's
 // forwarding subscription, and starts the ownership loops.
 func (b *Bridge) Start(ctx context.Context) error {
+	if es := b.opts.EventStream; es != nil && es.Create {
+		js, err := jetstream.New(b.opts.Conn)
+		if err != nil {
+			return fmt.Errorf("natsbridge: jetstream: %w", err)
+		}
+		if _, err := EnsureStream(ctx, js, b.opts.Prefix, *es); err != nil {
+			return err
+		}
+	}
 	svc, err := micro.AddService(b.opts.Conn, micro.Config{
 		Name:        b.opts.ServiceName,
 		Version:     Version,

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -224,7 +225,16 @@ func (l *eventLog) waitFor(t testing.TB, name string, ok func(map[string]any) bo
 				return e
 			}
 		case <-deadline:
-			t.Fatalf("timed out waiting for %s", name)
+			l.mu.Lock()
+			var names []string
+			for _, e := range l.events {
+				names = append(names, fmt.Sprint(e["event"]))
+				if e["event"] == "WebChatService.restoreFailed" || e["event"] == "WebChatService.error" || e["event"] == "WebChatService.messageReceived" {
+					names = append(names, dump(e["data"]))
+				}
+			}
+			l.mu.Unlock()
+			t.Fatalf("timed out waiting for %s; events: %v", name, names)
 		}
 	}
 }
@@ -260,3 +270,5 @@ func hasText(texts []string, want string) bool {
 	}
 	return false
 }
+
+func simSay() simpc.SayOptions { return simpc.SayOptions{} }

@@ -200,6 +200,11 @@ func (h *Host) Close(ctx context.Context, id string) error {
 
 func (s *Session) close(ctx context.Context) error {
 	err := s.Service.Close(ctx)
+	// Let subscribers (the NATS bridge, the app) receive the events already published before the
+	// bus stops delivering.
+	if derr := s.Bus.Drain(ctx); err == nil {
+		err = derr
+	}
 	if cerr := s.Bus.Close(ctx); err == nil {
 		err = cerr
 	}

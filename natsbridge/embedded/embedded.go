@@ -33,6 +33,9 @@ type Options struct {
 	Routes      []string
 	// ReadyTimeout bounds the wait for the server to accept connections. Default 10 s.
 	ReadyTimeout time.Duration
+	// NoWait returns as soon as the server is started; call Ready before use. Members of a new
+	// JetStream cluster need it: none is ready until enough of them run.
+	NoWait bool
 	// Debug turns on the server's own logging to stderr.
 	Debug bool
 }
@@ -96,12 +99,27 @@ func Start(o Options) (*Server, error) {
 		s.ConfigureLogger()
 	}
 	go s.Start()
-	if !s.ReadyForConnections(o.ReadyTimeout) {
-		s.Shutdown()
-		return nil, fmt.Errorf("embedded: server not ready after %s", o.ReadyTimeout)
+	srv := &Server{s: s}
+	if o.NoWait {
+		return srv, nil
 	}
-	return &Server{s: s}, nil
+	if err := srv.Ready(o.ReadyTimeout); err != nil {
+		srv.Shutdown()
+		return nil, err
+	}
+	return srv, nil
 }
+
+// Ready waits until the server accepts connections.
+func (s *Server) Ready(timeout time.Duration) error {
+	if !s.s.ReadyForConnections(timeout) {
+		return fmt.Errorf("embedded: server not ready after %s", timeout)
+	}
+	return nil
+}
+
+// FreePort returns a free TCP port on host (for cluster ports chosen up front).
+func FreePort(host string) (int, error) { return freePort(host) }
 
 // ClientURL is the URL clients connect to.
 func (s *Server) ClientURL() string { return s.s.ClientURL() }
