@@ -53,6 +53,10 @@ func (s *Service) snapshot() *restore.Snapshot {
 		Agents:        make(map[string]restore.Agent, len(s.agents)),
 		SavedAt:       s.clock.Now(),
 	}
+	if s.connected {
+		// The transport is attached and watching its connection (heartbeats): that is contact.
+		snap.LastContact = snap.SavedAt
+	}
 	if s.sleeping {
 		snap.Flags = map[string]bool{"sleeping": true}
 	}
@@ -143,6 +147,32 @@ func (s *Service) applySnapshot(snap *restore.Snapshot) error {
 		s.outbox = append(s.outbox, &outgoing{out: out})
 	}
 	return nil
+}
+
+// armKeepAlive re-saves the snapshot every restoreTimeout/4 while the session is active, so a
+// quiet chat's LastContact stays fresh and a restore after a crash stays within the window.
+func (s *Service) armKeepAlive() {
+	if s.persist == nil {
+		return
+	}
+	if s.keepAlive != nil {
+		s.keepAlive.Stop()
+	}
+	s.keepAlive = s.clock.AfterFunc(s.set.restoreTimeout/4, func() {
+		s.plugin.Post(func() {
+			if s.state == stateActive && !s.closed {
+				s.persistSoon()
+				s.armKeepAlive()
+			}
+		})
+	})
+}
+
+func (s *Service) stopKeepAlive() {
+	if s.keepAlive != nil {
+		s.keepAlive.Stop()
+		s.keepAlive = nil
+	}
 }
 
 func (s *Service) deleteSnapshot() {

@@ -140,6 +140,7 @@ func (s *Service) resume(d bus.Deferred, snap *restore.Snapshot, sd transports.S
 			s.onTransportEvent(gen, ev)
 		}
 		s.persistSoon()
+		s.armKeepAlive()
 		s.kickOutbox()
 	})
 }

@@ -96,8 +96,9 @@ type Service struct {
 	sleeping    bool
 	polling     bool
 
-	persist *persister
-	dirty   bool // a snapshot is scheduled
+	persist   *persister
+	dirty     bool // a snapshot is scheduled
+	keepAlive transports.Timer
 
 	wg     sync.WaitGroup // goroutines doing I/O for the service
 	closed bool
@@ -218,6 +219,7 @@ func (s *Service) Close(ctx context.Context) error {
 		}
 		s.closed = true
 		s.stopTypingTimer()
+		s.stopKeepAlive()
 		if s.tr != nil {
 			s.tr.Close()
 		}

@@ -75,6 +75,7 @@ func (s *Service) sessionStarted(sd transports.SessionData) {
 		s.publish(EventPollingStarted, nil, false)
 	}
 	s.persistSoon()
+	s.armKeepAlive()
 	s.kickOutbox()
 }
 
@@ -360,6 +361,7 @@ func (s *Service) endSession(reason transports.EndReason, cause error) {
 		return
 	}
 	s.state = stateIdle
+	s.stopKeepAlive()
 	if s.polling {
 		s.polling = false
 		s.publish(EventPollingStopped, nil, false)
