@@ -198,7 +198,9 @@ func (b *Bridge) Start(ctx context.Context) error {
 	if b.own != nil {
 		b.own.start()
 	}
-	return b.opts.Conn.FlushWithContext(ctx)
+	fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return b.opts.Conn.FlushWithContext(fctx)
 }
 
 // Shutdown stops serving (in-flight requests finish), closes the sessions this node owns so

@@ -9,6 +9,8 @@
 //
 //	demo   run a short scripted chat against an in-process Genesys Cloud simulator and print
 //	       the bus events as they happen
+//	serve  run the daemon: sessions over NATS subjects, on an embedded NATS server (JetStream
+//	       on, data on disk) or, with --nats-url, on an existing server or cluster
 //
 // Run "webchat <command> -h" for the flags of a command. Every command exits 0 on success,
 // 1 on failure (with a message on stderr) and 2 on a usage error.
