@@ -285,6 +285,15 @@ func DecodeMessages(body []byte) ([]*Message, error) {
 	var msgs []*Message
 	switch b[0] {
 	case '[':
+		// Fast path: decode the array at once; on failure redo it element by element
+		// for an error that says which message is wrong.
+		if err := json.Unmarshal(b, &msgs); err == nil && validDecoded(msgs) {
+			if len(msgs) == 0 {
+				return nil, ErrEmptyBody
+			}
+			return msgs, nil
+		}
+		msgs = nil
 		var raws []json.RawMessage
 		if err := json.Unmarshal(b, &raws); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBadMessage, err)
@@ -310,6 +319,15 @@ func DecodeMessages(body []byte) ([]*Message, error) {
 		return nil, ErrEmptyBody
 	}
 	return msgs, nil
+}
+
+func validDecoded(msgs []*Message) bool {
+	for _, m := range msgs {
+		if m == nil || m.Channel == "" {
+			return false
+		}
+	}
+	return true
 }
 
 func decodeOne(raw []byte) (*Message, error) {

@@ -80,6 +80,10 @@ func (s *Server) handshake(ctx context.Context, c conn, m *Message) (*Message, *
 		}
 	}
 	ss := newServerSession(s, id, browser, c.transport)
+	if c.r != nil {
+		ss.header = c.r.Header.Clone()
+		ss.remote = c.r.RemoteAddr
+	}
 	r := reply(m)
 	r.Successful = true
 	r.Version = "1.0"

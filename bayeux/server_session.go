@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -16,6 +17,8 @@ type ServerSession struct {
 	browser string
 	ctx     context.Context
 	cancel  context.CancelFunc
+	header  http.Header
+	remote  string
 
 	mu         sync.Mutex
 	transport  string
@@ -63,6 +66,13 @@ func (ss *ServerSession) Transport() string {
 	return ss.transport
 }
 
+// Header returns the headers of the request that carried the handshake (the WebSocket
+// upgrade or the long-polling POST). The caller must not modify it.
+func (ss *ServerSession) Header() http.Header { return ss.header }
+
+// RemoteAddr returns the network address of the client that handshook.
+func (ss *ServerSession) RemoteAddr() string { return ss.remote }
+
 // Context returns a context cancelled when the session ends.
 func (ss *ServerSession) Context() context.Context { return ss.ctx }
 
@@ -102,10 +112,11 @@ func (ss *ServerSession) Ended() (bool, CloseReason) {
 }
 
 // Deliver sends data on channel to this session only. data is encoded with
-// encoding/json unless it is a json.RawMessage or []byte holding JSON. Over WebSocket
-// the message is pushed at once; over long-polling it goes in the response of the
-// request being handled (when called from a ServiceHandler) or completes the held
-// connect. It returns ErrSessionGone after the session ended.
+// encoding/json unless it is a json.RawMessage or []byte holding JSON. Called from a
+// ServiceHandler, the message travels with the publish acknowledgement (same HTTP
+// response or WebSocket frame, before the ack); otherwise it is pushed at once over
+// WebSocket, or completes the held connect over long-polling. It returns
+// ErrSessionGone after the session ended.
 func (ss *ServerSession) Deliver(channel string, data any) error {
 	if err := ValidateChannel(channel); err != nil {
 		return err
@@ -167,7 +178,7 @@ func (ss *ServerSession) deliver(m *Message) error {
 		ss.mu.Unlock()
 		return ErrSessionGone
 	}
-	if !ss.ack && ss.ws != nil && ss.transport == TransportWebSocket {
+	if !ss.ack && ss.ws != nil && ss.transport == TransportWebSocket && ss.collecting == 0 {
 		c := ss.ws
 		ss.mu.Unlock()
 		for _, m := range msgs {

@@ -310,7 +310,7 @@ func TestServerWebSocketFrames(t *testing.T) {
 		_ = c.SetReadDeadline(time.Now().Add(waitLong))
 		return c
 	}
-	read := func(c *websocket.Conn) []*Message {
+	read := func(t *testing.T, c *websocket.Conn) []*Message {
 		t.Helper()
 		_, b, err := c.ReadMessage()
 		if err != nil {
@@ -325,21 +325,26 @@ func TestServerWebSocketFrames(t *testing.T) {
 	t.Run("single object frames and pushed deliveries", func(t *testing.T) {
 		c := dial()
 		_ = c.WriteMessage(websocket.TextMessage, []byte(`{"id":"1","channel":"/meta/handshake","version":"1.0","supportedConnectionTypes":["websocket"]}`))
-		hs := read(c)
+		hs := read(t, c)
 		id := hs[0].ClientID
 		_ = c.WriteMessage(websocket.TextMessage, []byte(`[{"id":"2","channel":"/meta/connect","clientId":"`+id+`","connectionType":"websocket"}]`))
 		for !env.srv.Session(id).hasHeld() {
 			time.Sleep(2 * time.Millisecond)
 		}
-		// While the connect is held, a publish gets its delivery and ack at once.
+		// While the connect is held, a publish gets its delivery and ack at once, in
+		// one frame, delivery first.
 		_ = c.WriteMessage(websocket.TextMessage, []byte(`[{"id":"3","channel":"/service/echo","clientId":"`+id+`","data":"x"}]`))
-		d := read(c)
-		if d[0].IsReply() || string(d[0].Data) != `"x"` {
-			t.Fatalf("delivery %s", mustJSON(d))
+		d := read(t, c)
+		if len(d) != 2 || d[0].IsReply() || string(d[0].Data) != `"x"` || !d[1].Successful || d[1].ID != "3" {
+			t.Fatalf("frame %s", mustJSON(d))
 		}
-		ack := read(c)
-		if !ack[0].Successful || ack[0].ID != "3" {
-			t.Fatalf("ack %s", mustJSON(ack))
+		// A delivery outside a handler is pushed at once, without completing the
+		// held connect.
+		if err := env.srv.Session(id).Deliver("/service/echo", "pushed"); err != nil {
+			t.Fatal(err)
+		}
+		if p := read(t, c); len(p) != 1 || string(p[0].Data) != `"pushed"` {
+			t.Fatalf("push %s", mustJSON(p))
 		}
 		if !env.srv.Session(id).hasHeld() {
 			t.Fatal("the delivery completed the held connect over WebSocket")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -113,8 +114,17 @@ func (c *wsConn) readLoop() {
 			return
 		}
 		cn := conn{transport: TransportWebSocket, r: c.r, ws: c, browser: c.br}
-		var replies []*Message
+		var (
+			replies []*Message
+			touched []*ServerSession
+		)
 		for _, m := range msgs {
+			if m.Channel != ChannelHandshake && m.Channel != ChannelConnect {
+				if ss := s.session(cn, m); ss != nil && !slices.Contains(touched, ss) {
+					touched = append(touched, ss)
+					ss.beginCollect()
+				}
+			}
 			switch m.Channel {
 			case ChannelHandshake:
 				rep, _ := s.handshake(ctx, cn, m)
@@ -155,8 +165,14 @@ func (c *wsConn) readLoop() {
 				replies = append(replies, s.processOne(ctx, cn, m))
 			}
 		}
-		if len(replies) > 0 {
-			c.send(replies...)
+		// Deliveries made by handlers travel in the same frame, before the replies.
+		var out []*Message
+		for _, ss := range touched {
+			out = append(out, ss.endCollect()...)
+		}
+		out = append(out, replies...)
+		if len(out) > 0 {
+			c.send(out...)
 		}
 	}
 }
