@@ -1,6 +1,7 @@
 package natsbridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -474,7 +475,7 @@ func (b *Bridge) decode(data []byte, v any) error {
 	if len(data) > b.opts.MaxPayload {
 		return fmt.Errorf("%w: %d bytes (limit %d)", ErrPayloadTooLarge, len(data), b.opts.MaxPayload)
 	}
-	if len(data) == 0 {
+	if len(data) == 0 || isJSONNull(data) {
 		return nil
 	}
 	if !isJSONObject(data) {
@@ -502,6 +503,9 @@ func (b *Bridge) command(r responder) {
 		return
 	}
 	data := r.Data()
+	if isJSONNull(data) {
+		data = nil // "no options", as on the bus
+	}
 	switch {
 	case len(data) > b.opts.MaxPayload:
 		r.Fail(replyError(fmt.Errorf("%w: %d bytes (limit %d)", ErrPayloadTooLarge, len(data), b.opts.MaxPayload)))
@@ -559,6 +563,10 @@ func (b *Bridge) attach(s *webchatservice.Session) error {
 		return err
 	}
 	return p.Ready()
+}
+
+func isJSONNull(data []byte) bool {
+	return string(bytes.TrimSpace(data)) == "null"
 }
 
 func isJSONObject(data []byte) bool {

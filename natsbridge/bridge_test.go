@@ -36,7 +36,7 @@ func TestBridgeChatOverNATS(t *testing.T) {
 	events.waitFor(t, "WebChatService.messageReceived", func(e map[string]any) bool { return strings.Contains(dump(e), "hello over NATS") })
 
 	var sd map[string]string
-	mustResult(t, nc, cmd("getSessionData"), nil, &sd)
+	mustResult(t, nc, cmd("getSessionData"), "null", &sd) // null = no options
 	if sd["jwt"] != "[redacted]" || sd["conversationId"] == "" {
 		t.Fatalf("getSessionData over NATS: %v", sd)
 	}
