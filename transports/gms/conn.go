@@ -94,6 +94,9 @@ func (c *connState) answer(t *Transport, status int) {
 			c.offline = true
 			c.lastErr = ErrServerOffline
 			t.emitLocked(transports.Event{Kind: transports.EventServerOffline, Err: ErrServerOffline})
+			if t.cm != nil {
+				t.cm.poke() // CometD has no poll loop: the worker probes until it answers
+			}
 		}
 	} else {
 		c.retries = 0

@@ -173,17 +173,20 @@ func (t *Transport) claimOwn(a *answer, since int64, text string) (transports.Se
 // requestNotifications) and looks for our own unclaimed message with text.
 func (t *Transport) findOwn(ctx context.Context, since transports.Cursor, text string) (transports.Sent, bool, error) {
 	pos := since.Index + 1
+	var a *answer
 	var err error
 	if t.set.mode == ModeCometD {
-		_, err = t.cometdCall(ctx, &wire.Request{Operation: wire.OpRequestNotifications, TranscriptPosition: int(pos)},
+		a, err = t.cometdCall(ctx, &wire.Request{Operation: wire.OpRequestNotifications, TranscriptPosition: int(pos)},
 			matchNotifications(pos), withSuffix)
 	} else {
-		_, err = t.restCall(ctx, &wire.Request{Operation: wire.OpRefresh}, int(pos), nil, nil)
+		a, err = t.restCall(ctx, &wire.Request{Operation: wire.OpRefresh}, int(pos), nil, nil)
 	}
 	if err != nil {
 		return transports.Sent{}, false, err
 	}
-	s, ok := t.claimOwn(nil, since.Index, text)
+	// The answer holds every event from pos: also those delivered before
+	// this transport existed (a resend after a restart).
+	s, ok := t.claimOwn(a, since.Index, text)
 	if ok {
 		s.Deduplicated = true
 	}

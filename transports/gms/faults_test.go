@@ -1,0 +1,445 @@
+package gms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	simgms "github.com/cxbus/webchat/sim/gms"
+	"github.com/cxbus/webchat/transports"
+)
+
+// sendAsync sends text in the background; the result arrives on the channel.
+func sendAsync(ctx context.Context, c *client, text string) <-chan error {
+	ch := make(chan error, 1)
+	go func() {
+		_, err := c.Send(ctx, transports.Outgoing{Text: text})
+		ch <- err
+	}()
+	return ch
+}
+
+func waitErr(t *testing.T, ch <-chan error) error {
+	t.Helper()
+	select {
+	case err := <-ch:
+		return err
+	case <-time.After(waitLong):
+		t.Fatal("send did not return")
+		return nil
+	}
+}
+
+// onceEach asserts each kind occurred exactly once.
+func onceEach(t *testing.T, evs []transports.Event, ks ...transports.EventKind) {
+	t.Helper()
+	for _, k := range ks {
+		if n := count(evs, k); n != 1 {
+			t.Errorf("%d %v events, want 1; events %v", n, k, kinds(evs))
+		}
+	}
+}
+
+func clientSaid(chat *simgms.Chat, text string) int {
+	n := 0
+	for _, m := range chat.ClientMessages() {
+		if m == text {
+			n++
+		}
+	}
+	return n
+}
+
+// TestChatServerOffline: statusCode 1 answers beyond pollExceptionLimit →
+// one EventServerOffline and, once it answers again, one EventServerOnline
+// (Widgets re-fired every limit+1 failures); a send made meanwhile is
+// delivered once; nothing is lost.
+func TestChatServerOffline(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{})
+		c := newClient(t, mk(s))
+		chat := c.startChat(t, ctx, s)
+		ann, _ := chat.JoinAgent("Ann")
+		ann.Send("before")
+		c.rec.waitFor(t, "before", msgWith(transports.TypeMessage, transports.ParticipantAgent, "before"))
+
+		rest := c.Mode() == ModeREST
+		if rest {
+			// Widgets would report offline three times for this outage.
+			s.ChatServerOffline(3*(DefaultPollExceptionLimit+1) + 1)
+		} else {
+			// CometD: the first statusCode 1 answer means offline; the
+			// worker probes with requestNotifications until it answers.
+			s.ChatServerOffline(4)
+			// CometD has no polling: an operation meets the outage.
+			go c.SendCustomNotice(ctx, "probe", nil)
+		}
+		c.rec.waitFor(t, "offline", hasKind(transports.EventServerOffline))
+		if rest {
+			ann.Send("during") // delivered once the Chat Server answers again
+		}
+		res := sendAsync(ctx, c, "sent while offline")
+		evs := c.rec.waitFor(t, "online", hasKind(transports.EventServerOnline))
+		if err := waitErr(t, res); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		ann.Send("after")
+		evs = c.rec.waitFor(t, "after", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after"))
+		onceEach(t, evs, transports.EventServerOffline, transports.EventServerOnline, transports.EventDisconnected, transports.EventReconnected)
+		if n := clientSaid(chat, "sent while offline"); n != 1 {
+			t.Errorf("message stored %d times", n)
+		}
+		// Order: offline, disconnected … online, reconnected.
+		var seq []transports.EventKind
+		for _, e := range evs {
+			switch e.Kind {
+			case transports.EventServerOffline, transports.EventServerOnline, transports.EventDisconnected, transports.EventReconnected:
+				seq = append(seq, e.Kind)
+			}
+		}
+		want := []transports.EventKind{transports.EventServerOffline, transports.EventDisconnected, transports.EventServerOnline, transports.EventReconnected}
+		if fmt.Sprint(seq) != fmt.Sprint(want) {
+			t.Errorf("sequence %v, want %v", seq, want)
+		}
+		waitIndex(t, c, chat)
+		checkTranscript(t, c, chat)
+	})
+}
+
+// TestHTTPFailures: 5xx answers → one EventDisconnected, one
+// EventReconnected; a send meanwhile is delivered once.
+func TestHTTPFailures(t *testing.T) {
+	for _, mode := range []string{"rest", "cometd-lp"} {
+		t.Run(mode, func(t *testing.T) {
+			ctx := testCtx(t)
+			s := startSim(t, simgms.Options{})
+			cfg := restConfig(s)
+			if mode != "rest" {
+				cfg = cometConfig(s, false)
+			}
+			c := newClient(t, cfg)
+			chat := c.startChat(t, ctx, s)
+			ann, _ := chat.JoinAgent("Ann")
+			if mode == "rest" {
+				s.FailRequests(4, 503)
+			} else {
+				s.Bayeux().FailRequests(3, 503)
+			}
+			c.rec.waitFor(t, "disconnected", hasKind(transports.EventDisconnected))
+			ann.Send("during")
+			if err := waitErr(t, sendAsync(ctx, c, "hello")); err != nil {
+				t.Fatal(err)
+			}
+			evs := c.rec.waitFor(t, "reconnected", hasKind(transports.EventReconnected))
+			c.rec.waitFor(t, "during", msgWith(transports.TypeMessage, transports.ParticipantAgent, "during"))
+			evs = c.rec.snapshot()
+			onceEach(t, evs, transports.EventDisconnected, transports.EventReconnected)
+			if n := count(evs, transports.EventServerOffline); n != 0 {
+				t.Errorf("%d offline events for HTTP failures", n)
+			}
+			if n := clientSaid(chat, "hello"); n != 1 {
+				t.Errorf("message stored %d times", n)
+			}
+			waitIndex(t, c, chat)
+			checkTranscript(t, c, chat)
+		})
+	}
+}
+
+// TestSlowResponses: answers slower than ajaxTimeout make the send's outcome
+// unknown; the transport finds the message in the transcript instead of
+// sending it again.
+func TestSlowResponses(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{})
+		cfg := mk(s)
+		cfg.AjaxTimeout = 300
+		c := newClient(t, cfg)
+		chat := c.startChat(t, ctx, s)
+		s.SetDelay(900 * time.Millisecond)
+		res := make(chan transports.Sent, 1)
+		errc := make(chan error, 1)
+		go func() {
+			sent, err := c.Send(ctx, transports.Outgoing{Text: "slow hello"})
+			res <- sent
+			errc <- err
+		}()
+		if _, err := chat.WaitEvent(ctx, "Message", nil); err != nil {
+			t.Fatal(err)
+		}
+		s.SetDelay(0)
+		if err := waitErr(t, errc); err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+		sent := <-res
+		if !sent.Deduplicated || sent.Index == 0 {
+			t.Errorf("Sent = %+v, want the deduplicated first attempt", sent)
+		}
+		ann, _ := chat.JoinAgent("Ann")
+		ann.Send("fast again")
+		c.rec.waitFor(t, "agent", msgWith(transports.TypeMessage, transports.ParticipantAgent, "fast again"))
+		if n := clientSaid(chat, "slow hello"); n != 1 {
+			t.Errorf("message stored %d times, want 1", n)
+		}
+		waitIndex(t, c, chat)
+		checkTranscript(t, c, chat)
+	})
+}
+
+// TestAmbiguousResendWithSince: a send whose outcome was unknown before a
+// restart is resent with Since; the transport finds it and sends nothing.
+func TestAmbiguousResendWithSince(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{})
+		c := newClient(t, mk(s))
+		c.startChat(t, ctx, s)
+		since := c.Cursor()
+		first, err := c.Send(ctx, transports.Outgoing{Text: "twice?"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The caller did not learn that the first attempt succeeded (a crash),
+		// and it sends again with the cursor from before.
+		c2 := c
+		again, err := c2.Send(ctx, transports.Outgoing{Text: "twice?", Since: &since})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first Send claimed the message, so the resend finds nothing
+		// unclaimed and sends a new one: claims keep two real sends apart.
+		if again.Deduplicated || again.Index == first.Index {
+			t.Fatalf("resend = %+v after %+v", again, first)
+		}
+		// A fresh transport (after a restart) has claimed nothing: it finds the message.
+		chat := s.Chats()[0]
+		c3 := newClient(t, mk(s))
+		if err := c3.Resume(ctx, c.SessionData(), c.Cursor()); err != nil {
+			t.Fatal(err)
+		}
+		got, err := c3.Send(ctx, transports.Outgoing{Text: "twice?", Since: &since})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !got.Deduplicated || got.Index != first.Index {
+			t.Fatalf("after restart: %+v, want the first message %d", got, first.Index)
+		}
+		if n := clientSaid(chat, "twice?"); n != 2 {
+			t.Errorf("stored %d times, want 2", n)
+		}
+	})
+}
+
+// TestKeyRotation: the chat moves to another Chat Server (new alias and
+// secureKey); the transport takes the new keys from the next answer and
+// reports them once.
+func TestKeyRotation(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{})
+		c := newClient(t, mk(s))
+		chat := c.startChat(t, ctx, s)
+		ann, _ := chat.JoinAgent("Ann")
+		c.rec.waitFor(t, "agent joined", msgWith(transports.TypeParticipantJoined, transports.ParticipantAgent, ""))
+		keys := chat.MoveChatServer(simgms.MoveOptions{NewUserID: true})
+		ann.Send("after the move")
+		evs := c.rec.waitFor(t, "new keys", func(evs []transports.Event) bool {
+			for _, e := range evs {
+				if e.Kind == transports.EventSessionData && e.SessionData.Get(KeyAlias) == keys.Alias {
+					return true
+				}
+			}
+			return false
+		})
+		var sd *transports.SessionData
+		for _, e := range evs {
+			if e.Kind == transports.EventSessionData {
+				sd = e.SessionData
+			}
+		}
+		if sd.Get(KeySecureKey) != keys.SecureKey || sd.Get(KeyUserID) != keys.UserID || sd.Get(KeySessionID) != chat.ID() {
+			t.Fatalf("session data after move: %v", sd)
+		}
+		if got := c.SessionData(); got.Get(KeySecureKey) != keys.SecureKey {
+			t.Fatal("SessionData() has the old secureKey")
+		}
+		if _, err := c.Send(ctx, transports.Outgoing{Text: "with the new key"}); err != nil {
+			t.Fatal(err)
+		}
+		c.rec.waitFor(t, "agent after move", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after the move"))
+		waitIndex(t, c, chat)
+		checkTranscript(t, c, chat)
+	})
+}
+
+// TestSessionLost: GMS no longer accepts the session (the old secureKey has
+// no grace after a move) → EventEnded{EndedSessionLost}.
+func TestSessionLost(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{KeyGrace: -1})
+		c := newClient(t, mk(s))
+		chat := c.startChat(t, ctx, s)
+		chat.MoveChatServer(simgms.MoveOptions{})
+		_, err := c.SendCustomNotice(ctx, "hello?", nil)
+		evs := c.rec.waitClosed(t)
+		last := evs[len(evs)-1]
+		if last.Kind != transports.EventEnded || last.Reason != transports.EndedSessionLost {
+			t.Fatalf("last event %v (%v), want ended(sessionLost)", last, last.Err)
+		}
+		if err != nil && !errors.Is(err, transports.ErrSessionEnded) {
+			t.Fatalf("notice error %v, want ErrSessionEnded", err)
+		}
+		var te *transports.TransportError
+		if !errors.As(last.Err, &te) || len(te.Errors) == 0 {
+			t.Fatalf("end cause %v, want the GMS error", last.Err)
+		}
+	})
+}
+
+// TestAgentEndsChat: chatEnded from the server → agents' leaves, then
+// EventEnded{EndedByServer}, stream closed.
+func TestAgentEndsChat(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{})
+		c := newClient(t, mk(s))
+		chat := c.startChat(t, ctx, s)
+		chat.JoinAgent("Ann")
+		chat.JoinSupervisor("Sam")
+		chat.End()
+		evs := c.rec.waitClosed(t)
+		last := evs[len(evs)-1]
+		if last.Kind != transports.EventEnded || last.Reason != transports.EndedByServer {
+			t.Fatalf("last event %v", last)
+		}
+		left := 0
+		for _, m := range messages(evs) {
+			if m.Type == transports.TypeParticipantLeft {
+				left++
+			}
+		}
+		if left != 2 {
+			t.Fatalf("%d leaves delivered, want 2", left)
+		}
+		checkTranscript(t, c, chat)
+	})
+}
+
+// TestIdle: IdleAlert → EventIdleAlert{secondsLeft}; IdleClose →
+// EventIdleClose then EventEnded{EndedIdle}; the raw messages are delivered too.
+func TestIdle(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{Idle: simgms.IdleOptions{Enabled: true, Close: 30 * time.Second}})
+		c := newClient(t, mk(s))
+		chat := c.startChat(t, ctx, s)
+		if err := chat.IdleAlert(); err != nil {
+			t.Fatal(err)
+		}
+		evs := c.rec.waitFor(t, "idle alert", hasKind(transports.EventIdleAlert))
+		for _, e := range evs {
+			if e.Kind == transports.EventIdleAlert && e.IdleSecondsLeft != 30 {
+				t.Fatalf("secondsLeft %d, want 30", e.IdleSecondsLeft)
+			}
+		}
+		if !hasMessage(evs, transports.TypeIdleAlert, transports.ParticipantExternal, "") {
+			t.Fatal("IdleAlert message not delivered")
+		}
+		if err := chat.IdleClose(); err != nil {
+			t.Fatal(err)
+		}
+		evs = c.rec.waitClosed(t)
+		var seq []transports.EventKind
+		for _, e := range evs {
+			if e.Kind == transports.EventIdleClose || e.Kind == transports.EventEnded {
+				seq = append(seq, e.Kind)
+			}
+		}
+		if len(seq) != 2 || seq[0] != transports.EventIdleClose || evs[len(evs)-1].Reason != transports.EndedIdle {
+			t.Fatalf("events %v, want idleClose then ended(idle)", kinds(evs))
+		}
+	})
+}
+
+// TestDuplicates: every notification twice (CometD) and a repeated event in
+// every REST transcript: nothing is delivered twice.
+func TestDuplicates(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{})
+		c := newClient(t, mk(s))
+		chat := c.startChat(t, ctx, s)
+		s.SetDuplicateDelivery(true)
+		ann, _ := chat.JoinAgent("Ann")
+		for i := 0; i < 5; i++ {
+			ann.Send(fmt.Sprint("m", i))
+			if _, err := c.Send(ctx, transports.Outgoing{Text: fmt.Sprint("c", i)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitIndex(t, c, chat)
+		s.SetDuplicateDelivery(false)
+		checkTranscript(t, c, chat)
+	})
+}
+
+// TestIndexGaps: GMS skips indexes; the transport never waits for a gap to
+// fill and keeps the order.
+func TestIndexGaps(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{SkipIndexEvery: 2})
+		c := newClient(t, mk(s))
+		chat := c.startChat(t, ctx, s)
+		ann, _ := chat.JoinAgent("Ann")
+		for i := 0; i < 6; i++ {
+			ann.Send(fmt.Sprint("m", i))
+		}
+		waitIndex(t, c, chat)
+		checkTranscript(t, c, chat)
+	})
+}
+
+// concurrentSends: sends from several goroutines are all delivered once.
+func TestConcurrentSends(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{})
+		c := newClient(t, mk(s))
+		chat := c.startChat(t, ctx, s)
+		var wg sync.WaitGroup
+		seen := make(chan int64, 8)
+		for i := 0; i < 8; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				sent, err := c.Send(ctx, transports.Outgoing{Text: "same text"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				seen <- sent.Index
+			}(i)
+		}
+		wg.Wait()
+		close(seen)
+		idx := map[int64]bool{}
+		for i := range seen {
+			if idx[i] {
+				t.Errorf("index %d returned twice", i)
+			}
+			idx[i] = true
+		}
+		if n := clientSaid(chat, "same text"); n != 8 {
+			t.Errorf("stored %d, want 8", n)
+		}
+		waitIndex(t, c, chat)
+		checkTranscript(t, c, chat)
+	})
+}
