@@ -91,8 +91,9 @@ const (
 	EventHandshake StateKind = iota + 1
 	// EventConnected: the first connect after a handshake succeeded.
 	EventConnected
-	// EventDisconnected: a connect failed (network, HTTP status, deadline, lost socket);
-	// the client retries. Emitted once per outage.
+	// EventDisconnected: a connect failed (network, HTTP status, deadline, lost socket,
+	// or an unsuccessful reply advising retry); the client retries. Emitted once per
+	// outage.
 	EventDisconnected
 	// EventReconnected: the first successful connect after an outage, same session.
 	EventReconnected
@@ -610,10 +611,10 @@ func (c *Client) Disconnect(ctx context.Context) error {
 // It waits for the client's goroutines to end.
 func (c *Client) Close() error {
 	c.once.Do(func() {
-		c.stop(nil)
 		c.mu.Lock()
 		c.closed = true
 		c.mu.Unlock()
+		c.stop(nil)
 		close(c.done)
 		if c.own != nil {
 			c.own.CloseIdleConnections()

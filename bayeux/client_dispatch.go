@@ -194,7 +194,14 @@ func (c *Client) State() <-chan StateEvent {
 		default:
 		}
 	})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		close(out)
+		return out
+	}
 	c.wg.Add(1)
+	c.mu.Unlock()
 	go func() {
 		defer c.wg.Done()
 		defer close(out)

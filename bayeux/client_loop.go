@@ -97,13 +97,15 @@ func (c *Client) loop(ctx context.Context) {
 				}
 				continue
 			}
-			if o.reply == nil && !outage {
+			firstConnect = true
+			action = o.action
+			if action == ReconnectRetry && !outage {
+				// A transport failure, or a failed reply that advises retrying: the
+				// session is not usable until a connect succeeds again.
 				outage = true
 				unconnectedSince = c.opts.Clock.Now()
 				c.emitNow(EventDisconnected, o.err)
 			}
-			firstConnect = true
-			action = o.action
 			if action == ReconnectRetry && o.reply == nil {
 				if c.opts.DisableStickyReconnect && c.Transport() == TransportWebSocket && c.prefers(TransportLongPolling) {
 					c.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -331,3 +332,92 @@ func TestClientHandshakeDeniedIsTerminal(t *testing.T) {
 }
 
 func ctxDone(ctx context.Context) <-chan struct{} { return ctx.Done() }
+
+func TestClientPublishWaitsForHandshake(t *testing.T) {
+	env := newTestEnv(t, ServerOptions{})
+	env.srv.FailRequests(1_000_000, 503)
+	clk := newFakeClock()
+	clk.created = make(chan time.Duration, 64)
+	c, _ := newTestClient(t, env.url, Options{Transports: []string{TransportLongPolling}, Clock: clk})
+	ctx := ctxT(t)
+	hsDone := make(chan error, 1)
+	go func() { hsDone <- c.Handshake(ctx) }()
+	<-clk.created // the client is backing off after a failed handshake
+	pubDone := make(chan error, 1)
+	go func() {
+		_, err := c.Request(ctx, "/service/echo", "queued", nil)
+		pubDone <- err
+	}()
+	env.srv.FailRequests(0, 0)
+	clk.Advance(time.Hour)
+	if err := <-hsDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-pubDone; err != nil {
+		t.Fatalf("request made while handshaking: %v", err)
+	}
+}
+
+func TestClientRequestMatchAndTimeout(t *testing.T) {
+	env := newTestEnv(t, ServerOptions{})
+	env.srv.HandleService("/service/multi", func(ctx context.Context, s *ServerSession, m *Message) error {
+		for _, v := range []string{"progress", "done"} {
+			if err := s.Deliver(m.Channel, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	env.srv.HandleService("/service/silent", func(context.Context, *ServerSession, *Message) error { return nil })
+	c, _ := newTestClient(t, env.url, Options{MaxNetworkDelay: 300 * time.Millisecond})
+	ctx := ctxT(t)
+	if err := c.Handshake(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.Request(ctx, "/service/multi", nil, func(m *Message) bool { return string(m.Data) == `"done"` })
+	if err != nil || string(rep.Data) != `"done"` {
+		t.Fatalf("reply %v, err %v", rep, err)
+	}
+	if _, err := c.Request(ctx, "/service/silent", nil, nil); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("err %v, want ErrTimeout", err)
+	}
+	if _, err := c.Request(ctx, "/chat/x", nil, nil); !errors.Is(err, ErrBadChannel) {
+		t.Fatalf("err %v, want ErrBadChannel", err)
+	}
+	if _, err := c.Publish(ctx, "/meta/connect", nil); !errors.Is(err, ErrBadChannel) {
+		t.Fatalf("err %v, want ErrBadChannel", err)
+	}
+}
+
+func TestClientOptionsValidation(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		opts Options
+		want string
+	}{
+		{"ftp://x/cometd", Options{}, "scheme"},
+		{"http:///cometd", Options{}, "no host"},
+		{"http://x/cometd", Options{Transports: []string{"callback-polling"}}, "unsupported transport"},
+		{"http://x/cometd", Options{MaxConsecutiveHandshakeFailures: -1}, "MaxConsecutiveHandshakeFailures"},
+	} {
+		c, err := NewClient(tc.url, tc.opts)
+		if err == nil {
+			c.Close()
+			t.Fatalf("%s %+v: no error", tc.url, tc.opts)
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("err %v, want it to mention %q", err, tc.want)
+		}
+	}
+	c, err := NewClient("http://127.0.0.1:1/cometd", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(context.Background(), "/a", 1); !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("publish before handshake: %v", err)
+	}
+	c.Close()
+	if err := c.Handshake(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Fatalf("handshake after close: %v", err)
+	}
+}
