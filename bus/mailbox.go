@@ -24,21 +24,33 @@ type item struct {
 }
 
 // mailbox is a plugin's FIFO of work. A goroutine runs it only while it is non-empty, so an
-// idle plugin costs no goroutine; items run one at a time, in arrival order.
+// idle plugin costs no goroutine; items run one at a time, in arrival order. The queue is a list
+// of fixed-size chunks, so a burst never copies the backlog around as it grows.
 type mailbox struct {
 	bus   *Bus
 	owner *Plugin
 	run   func() // bound once: `go m.run()` on a method value would allocate per spawn
 
 	mu       sync.Mutex
-	q        []item
-	head     int
+	head     *chunk // items are taken from head.items[head.r:]
+	tail     *chunk // and added at tail.items[tail.w]
+	depth    int
 	running  bool
 	closed   bool
 	warned   bool
 	maxDepth int
 	dropped  uint64
 }
+
+const chunkSize = 128
+
+type chunk struct {
+	items [chunkSize]item
+	r, w  int
+	next  *chunk
+}
+
+var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
 
 func newMailbox(b *Bus, owner *Plugin) *mailbox {
 	m := &mailbox{bus: b, owner: owner}
@@ -53,20 +65,23 @@ func (m *mailbox) push(it item) error {
 		m.mu.Unlock()
 		return errClosed
 	}
-	depth := len(m.q) - m.head
-	if lim := m.bus.opts.MailboxLimit; lim > 0 && depth >= lim {
+	if lim := m.bus.opts.MailboxLimit; lim > 0 && m.depth >= lim {
 		m.dropped++
 		m.mu.Unlock()
 		return ErrMailboxFull
 	}
-	if m.head > 256 && m.head*2 > len(m.q) {
-		n := copy(m.q, m.q[m.head:])
-		clear(m.q[n:])
-		m.q = m.q[:n]
-		m.head = 0
+	if m.tail == nil {
+		m.tail = chunkPool.Get().(*chunk)
+		m.head = m.tail
+	} else if m.tail.w == chunkSize {
+		c := chunkPool.Get().(*chunk)
+		m.tail.next = c
+		m.tail = c
 	}
-	m.q = append(m.q, it)
-	depth++
+	m.tail.items[m.tail.w] = it
+	m.tail.w++
+	m.depth++
+	depth := m.depth
 	if depth > m.maxDepth {
 		m.maxDepth = depth
 	}
@@ -93,6 +108,25 @@ func (m *mailbox) push(it item) error {
 	return nil
 }
 
+// pop takes the next item; called with m.mu held and m.depth > 0.
+func (m *mailbox) pop() item {
+	c := m.head
+	it := c.items[c.r]
+	c.items[c.r] = item{}
+	c.r++
+	m.depth--
+	if c.r == c.w && (c.w == chunkSize || m.depth == 0) {
+		// The chunk is used up: recycle it.
+		m.head = c.next
+		if m.head == nil {
+			m.tail = nil
+		}
+		*c = chunk{}
+		chunkPool.Put(c)
+	}
+	return it
+}
+
 // lingerYields is how many times an emptied mailbox yields the processor, watching for new
 // work, before its goroutine exits. Under a steady stream this saves a goroutine spawn per item;
 // an idle plugin still ends up with no goroutine within microseconds.
@@ -103,23 +137,19 @@ func (m *mailbox) loop() {
 	idle := 0
 	for {
 		m.mu.Lock()
-		if m.head == len(m.q) {
+		if m.depth == 0 {
 			if idle < lingerYields && !m.closed {
 				idle++
 				m.mu.Unlock()
 				runtime.Gosched()
 				continue
 			}
-			m.q = m.q[:0]
-			m.head = 0
 			m.running = false
 			m.mu.Unlock()
 			return
 		}
 		idle = 0
-		it := m.q[m.head]
-		m.q[m.head] = item{}
-		m.head++
+		it := m.pop()
 		m.mu.Unlock()
 		m.bus.process(m.owner, it)
 		m.bus.itemDone()
@@ -131,15 +161,15 @@ func (m *mailbox) close() []item {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.closed = true
-	rest := append([]item(nil), m.q[m.head:]...)
-	clear(m.q)
-	m.q = m.q[:0]
-	m.head = 0
+	rest := make([]item, 0, m.depth)
+	for m.depth > 0 {
+		rest = append(rest, m.pop())
+	}
 	return rest
 }
 
 func (m *mailbox) stats() (depth, maxDepth int, dropped uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return len(m.q) - m.head, m.maxDepth, m.dropped
+	return m.depth, m.maxDepth, m.dropped
 }

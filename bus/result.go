@@ -192,9 +192,9 @@ func (r *Result) settle(v any, err error) bool {
 	r.afterFns = nil
 	tracked, target, stop := r.deferred || r.buffered, r.target, r.stopCtxWatch
 	r.stopCtxWatch = nil
-	close(r.done)
 	r.mu.Unlock()
 
+	// Bookkeeping first, so whoever wakes on done sees the call gone from queues and metrics.
 	if r.busDeadline {
 		r.bus.deadlines.remove(r)
 	}
@@ -204,6 +204,7 @@ func (r *Result) settle(v any, err error) bool {
 	if tracked && target != nil {
 		target.untrack(r)
 	}
+	close(r.done) // only the one settler that changed the state gets here
 	if err != nil && r.call.Command != "" {
 		r.bus.log.Debug().Str("command", r.call.Command).Str("commander", r.call.Commander).Err(err).Msg("bus: command rejected")
 	}

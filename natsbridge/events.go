@@ -1,6 +1,7 @@
 package natsbridge
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -14,16 +15,9 @@ import (
 	"github.com/cxbus/webchat/transports"
 )
 
-// Headers set on every event message.
-const (
-	HeaderSession = "Webchat-Session"
-	HeaderSeq     = "Webchat-Seq"
-	HeaderNode    = "Webchat-Node"
-)
-
 // EventStream stores every session event in a JetStream stream, so consumers can replay a
 // session from any point (filter on <prefix>.<session>.evt.>). Each event carries a
-// Nats-Msg-Id of node, session and sequence, so the stream drops a re-sent event.
+// Nats-Msg-Id of node, node start, session and sequence, so the stream drops a re-sent event.
 type EventStream struct {
 	// Stream is the stream name. Default "WEBCHAT_EVENTS".
 	Stream string
@@ -60,42 +54,109 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, prefix string, es
 }
 
 // eventPublisher publishes one session's events. Its publish runs in the bridge plugin's mailbox
-// of that session, so events leave in bus order.
+// of that session (one at a time, in bus order), so its buffer and caches need no lock.
 type eventPublisher struct {
-	b       *Bridge
-	session string
-	seq     uint64
-	epoch   string
+	b        *Bridge
+	session  string
+	base     string            // <prefix>.<session>.evt.
+	subjects map[string]string // event name → subject ("" = not a valid subject)
+	seq      uint64
+	msgIDPre string // Nats-Msg-Id prefix; empty without an event stream
+	buf      []byte
+	data     bytes.Buffer
+	enc      *json.Encoder // encodes event data into data
 }
 
+// maxCachedSubjects bounds the subject cache (data events can have many distinct names).
+const maxCachedSubjects = 512
+
 func newEventPublisher(b *Bridge, session string) *eventPublisher {
-	return &eventPublisher{b: b, session: session, epoch: strconv.FormatInt(time.Now().UnixNano(), 36)}
+	p := &eventPublisher{b: b, session: session, base: b.subj.Event(session, ""), subjects: map[string]string{}}
+	p.enc = json.NewEncoder(&p.data)
+	if b.opts.EventStream != nil {
+		p.msgIDPre = b.opts.NodeID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + session + "-"
+	}
+	return p
+}
+
+// BridgedEvent is the JSON of an event on NATS: the bus event as Widgets encodes it
+// ({time, publisher, event, data}) plus the session and a per-session sequence number that
+// increases by one per event published by the node running the session.
+type BridgedEvent struct {
+	Time      int64           `json:"time"`
+	Publisher string          `json:"publisher"`
+	Event     string          `json:"event"`
+	Data      json.RawMessage `json:"data"`
+	Session   string          `json:"session"`
+	Seq       uint64          `json:"seq"`
+}
+
+func (p *eventPublisher) subject(name string) string {
+	if s, ok := p.subjects[name]; ok {
+		return s
+	}
+	s := p.base + name
+	if !validSubject(s) {
+		s = ""
+	}
+	if len(p.subjects) < maxCachedSubjects {
+		p.subjects[name] = s
+	}
+	return s
 }
 
 func (p *eventPublisher) publish(e bus.Event) {
-	subject := p.b.subj.Event(p.session, e.Name)
-	if !validSubject(subject) {
+	subject := p.subject(e.Name)
+	if subject == "" {
 		// e.g. a data event of a string with spaces (WebChatService.data.key:'a b').
 		p.b.log.Debug().Str("event", e.Name).Msg("natsbridge: event name is not a valid subject; not bridged")
 		return
 	}
-	data, err := json.Marshal(e)
+	p.data.Reset()
+	err := p.enc.Encode(e.Data)
+	data := bytes.TrimRight(p.data.Bytes(), "\n")
 	if err != nil {
-		p.b.log.Error().Err(err).Str("event", e.Name).Msg("natsbridge: event not encodable; not bridged")
+		p.b.log.Error().Err(err).Str("event", e.Name).Msg("natsbridge: event data not encodable; not bridged")
 		return
 	}
 	p.seq++
-	m := &nats.Msg{Subject: subject, Data: data, Header: nats.Header{}}
-	seq := strconv.FormatUint(p.seq, 10)
-	m.Header.Set(HeaderSession, p.session)
-	m.Header.Set(HeaderSeq, seq)
-	m.Header.Set(HeaderNode, p.b.opts.NodeID)
-	if p.b.opts.EventStream != nil {
-		m.Header.Set(nats.MsgIdHdr, p.b.opts.NodeID+"-"+p.epoch+"-"+p.session+"-"+seq)
+	b := p.buf[:0]
+	b = append(b, `{"time":`...)
+	b = strconv.AppendInt(b, e.Time.UnixMilli(), 10)
+	b = append(b, `,"publisher":`...)
+	b = appendJSONString(b, e.Publisher)
+	b = append(b, `,"event":`...)
+	b = appendJSONString(b, e.Name)
+	b = append(b, `,"data":`...)
+	b = append(b, data...)
+	b = append(b, `,"session":"`...)
+	b = append(b, p.session...) // session ids are hex
+	b = append(b, `","seq":`...)
+	b = strconv.AppendUint(b, p.seq, 10)
+	b = append(b, '}')
+	p.buf = b
+	if p.msgIDPre == "" {
+		err = p.b.opts.Conn.Publish(subject, b)
+	} else {
+		m := &nats.Msg{Subject: subject, Data: b, Header: nats.Header{nats.MsgIdHdr: []string{p.msgIDPre + strconv.FormatUint(p.seq, 10)}}}
+		err = p.b.opts.Conn.PublishMsg(m)
 	}
-	if err := p.b.opts.Conn.PublishMsg(m); err != nil {
+	if err != nil {
 		p.b.log.Error().Err(err).Str("event", e.Name).Msg("natsbridge: event publish failed")
 	}
+}
+
+// appendJSONString appends s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // validSubject reports whether every token of s is valid (events with spaces in data values are not).
