@@ -306,11 +306,11 @@ func TestDataStore(t *testing.T) {
 	if err != nil || !changed {
 		t.Fatal(changed, err)
 	}
-	wcs.Set("sessionActive", true)                             // no change: no events
-	wcs.Set("mode", "sockets")                                 // string
-	wcs.Set("userData", map[string]any{"a": 1})                // object: no step-3 event
-	wcs.Set("userData", map[string]any{"a": float64(1)})       // JSON-equal: no change
-	wcs.Set("count", 2)                                        // number
+	wcs.Set("sessionActive", true)                                        // no change: no events
+	wcs.Set("mode", "sockets")                                            // string
+	wcs.Set("userData", map[string]any{"a": 1})                           // object: no step-3 event
+	wcs.Set("userData", map[string]any{"a": float64(1)})                  // JSON-equal: no change
+	wcs.Set("count", 2)                                                   // number
 	if _, err := wcs.Set("bad.key", 1); !errors.Is(err, ErrInvalidName) { // keys are one token
 		t.Fatal(err)
 	}
