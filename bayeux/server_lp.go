@@ -56,6 +56,9 @@ func (s *Server) serveLongPolling(w http.ResponseWriter, r *http.Request) {
 		out = []*Message{rep}
 	} else {
 		out = s.processLongPolling(c, msgs)
+		if out == nil {
+			return
+		}
 	}
 	writeMessages(w, out)
 }
@@ -74,6 +77,9 @@ func (s *Server) processLongPolling(c conn, msgs []*Message) []*Message {
 		}
 		if d := s.holdFor(m); d > 0 {
 			s.waitHeld(ctx, ss, ss.startHold(), d)
+			if ctx.Err() != nil {
+				return nil // the client went away: keep the queue for its next connect
+			}
 		}
 		return s.connectReply(ss, m)
 	}

@@ -433,3 +433,36 @@ func TestServerAckExtension(t *testing.T) {
 		})
 	}
 }
+
+// A held connect whose client went away must not swallow deliveries: they wait for the
+// next connect.
+func TestServerAbandonedConnectKeepsQueue(t *testing.T) {
+	env := newTestEnv(t, ServerOptions{Timeout: 20 * time.Second})
+	p := newRawLP(t, env.url)
+	id := p.handshake()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, env.url, strings.NewReader(`[{"id":"2","channel":"/meta/connect","clientId":"`+id+`","connectionType":"long-polling"}]`))
+	req.Header.Set("Content-Type", "application/json")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if resp, err := p.hc.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	for !env.srv.Session(id).hasHeld() {
+		time.Sleep(2 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	for env.srv.Session(id).hasHeld() {
+		time.Sleep(2 * time.Millisecond) // the server notices the closed request
+	}
+	if err := env.srv.Session(id).Deliver("/service/echo", "kept"); err != nil {
+		t.Fatal(err)
+	}
+	_, ms := p.post(`[{"id":"3","channel":"/meta/connect","clientId":"` + id + `","connectionType":"long-polling","advice":{"timeout":0}}]`)
+	if len(ms) != 2 || string(ms[0].Data) != `"kept"` {
+		t.Fatalf("%s", mustJSON(ms))
+	}
+}
