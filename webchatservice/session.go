@@ -74,6 +74,11 @@ func (s *Service) sessionStarted(sd transports.SessionData) {
 		s.polling = true
 		s.publish(EventPollingStarted, nil, false)
 	}
+	held := s.heldEvents
+	s.heldEvents = nil
+	for _, ev := range held {
+		s.onTransportEvent(s.gen, ev)
+	}
 	s.persistSoon()
 	s.armKeepAlive()
 	s.kickOutbox()
@@ -96,7 +101,8 @@ func (s *Service) onTransportEvent(gen int, ev transports.Event) {
 	if gen != s.gen || s.closed {
 		return
 	}
-	if s.restoring && ev.Kind != transports.EventEnded && ev.Kind != transports.EventServerOffline {
+	// Held while restoring, and while starting so that started comes before the first messages.
+	if (s.restoring || s.state == stateStarting) && ev.Kind != transports.EventEnded && ev.Kind != transports.EventServerOffline {
 		s.heldEvents = append(s.heldEvents, ev)
 		return
 	}
