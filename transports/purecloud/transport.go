@@ -102,7 +102,7 @@ func New(cfg Config, opts transports.Options) (*Transport, error) {
 		set:      set,
 		log:      opts.Logger,
 		clock:    opts.Clock,
-		events:   make(chan transports.Event, 64),
+		events:   make(chan transports.Event, eventBuffer),
 		connWait: make(chan struct{}),
 		done:     make(chan struct{}),
 		closed:   make(chan struct{}),
@@ -124,6 +124,10 @@ func New(cfg Config, opts transports.Options) (*Transport, error) {
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
 }
+
+// eventBuffer is the capacity of the event channel; a slow consumer gets
+// backpressure (the loop waits), never a dropped event.
+const eventBuffer = 16
 
 // writePool lets idle sockets hold no write buffer (we only write on close).
 var writePool = &sync.Pool{}
