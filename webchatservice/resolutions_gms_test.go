@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/cxbus/webchat/bus"
 	simgms "github.com/cxbus/webchat/sim/gms"
@@ -360,5 +359,4 @@ func TestResolutionsGMSSleepWake(t *testing.T) {
 			t.Errorf("sleeping/waking in mode C: %v", s.log.names())
 		}
 	})
-	_ = time.Second
 }
