@@ -13,6 +13,8 @@ const (
 	_ EventKind = iota
 	// EventMessages: new transcript items, in order, de-duplicated (Messages),
 	// and the cursor after them (Cursor). Persist the cursor after publishing.
+	// Messages may be empty when only hidden items (e.g. a queue member's
+	// join) moved the cursor: persist it, publish nothing.
 	EventMessages
 	// EventTyping: a remote party started or stopped typing, or its typing
 	// indicator timed out (Typing). Drive agentTyping* events from this kind

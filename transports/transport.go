@@ -33,7 +33,11 @@ type Transport interface {
 	Start(ctx context.Context, req StartRequest) (SessionData, error)
 	// Resume reattaches to a session from saved data and backfills everything
 	// after the cursor (restore). It fails with ErrSessionEnded when the server
-	// says the chat is over.
+	// says the chat is over (restoreFailed "ended"); a *TransportError with
+	// Status 0 is a network failure, other errors a server failure (the
+	// session may be resumed later). A reachable server whose chat service is
+	// offline (GMS statusCode 1) is a success followed by EventServerOffline
+	// (restoredOffline).
 	Resume(ctx context.Context, sd SessionData, cur Cursor) error
 	// Send sends one message. It blocks (bounded by ctx) while the transport is
 	// connecting or reconnecting and returns once the server accepted the message

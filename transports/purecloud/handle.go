@@ -156,7 +156,7 @@ func (ls *loopState) message(m *wire.WebChatMessage, raw json.RawMessage) {
 		ls.batch = append(ls.batch, msg)
 		return
 	}
-	mem := t.resolve(t.ctx, sid)
+	mem := ls.resolve(sid)
 	switch m.BodyType {
 	case wire.BodyMemberJoin:
 		ls.join(sid, mem, msg)
@@ -258,7 +258,7 @@ func (ls *loopState) memberChange(c *wire.MemberChangeEvent) {
 	prev, known := t.members.get(id)
 	t.members.update(id, func(m *member) { m.state = c.Member.State })
 	if !known || prev.role == "" {
-		prev = t.resolve(t.ctx, id)
+		prev = ls.resolve(id)
 	}
 	if c.Member.State == wire.StateDisconnected && prev.role == wire.RoleAgent {
 		ts := c.Timestamp.Time
@@ -282,7 +282,7 @@ func (ls *loopState) typingIndicator(ty *wire.WebChatTyping) {
 	if sid == k.member || (ty.ID != "" && !ls.tseen.Add(ty.ID)) {
 		return // our own echo, or a re-delivery
 	}
-	mem := t.resolve(t.ctx, sid)
+	mem := ls.resolve(sid)
 	st := ls.typing[sid]
 	if st == nil {
 		st = &typingState{}
@@ -456,4 +456,23 @@ func (ls *loopState) stopTimers() {
 	if ls.transferTimer != nil {
 		ls.transferTimer.Stop()
 	}
+}
+
+// resolve looks a member up (members.go) and, when an agent whose join was
+// delivered with an unknown role is now known, reports its join again, this
+// time as an Agent (synthetic), so agentConnected is never missed.
+func (ls *loopState) resolve(id string) member {
+	t := ls.t
+	mem := t.resolve(t.ctx, id)
+	if mem.role != wire.RoleAgent || !mem.joinedUnknown || mem.left {
+		return mem
+	}
+	t.members.update(id, func(m *member) { m.joinedUnknown = false })
+	now := t.clock.Now()
+	ls.batch = append(ls.batch, transports.Message{
+		ID: id + ":joined", Index: now.UnixMilli(), Type: transports.TypeParticipantJoined, Timestamp: now,
+		From: t.from(id, mem, wire.BodyMemberJoin), Synthetic: true,
+	})
+	mem.joinedUnknown = false
+	return mem
 }

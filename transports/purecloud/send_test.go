@@ -197,3 +197,46 @@ func fakeClockConfig(url string) (*transports.FakeClock, purecloud.Config) {
 	cfg.Transport.SocketHeartbeatTrackerInterval = int(time.Hour / time.Millisecond)
 	return transports.NewFakeClock(time.Time{}), cfg
 }
+
+// A failed role lookup delivers the join with the role unknown; the next
+// sighting after the retry delay looks the member up again and reports the
+// agent's join (synthetic), so agentConnected is not missed.
+func TestRoleLookupRetry(t *testing.T) {
+	ctx := testCtx(t)
+	srv := startSim(t, fastSim())
+	fc, cfg := fakeClockConfig(srv.URL)
+	tr, rec := newClient(t, cfg, func(o *transports.Options) { o.Clock = fc })
+	conv := startChat(t, ctx, srv, tr, rec)
+	srv.InjectHTTP(simpc.HTTPFault{Op: simpc.OpGetMember, Status: 403, Times: 1})
+	bea, err := conv.Transfer(simpc.AgentProfile{Name: "Bea"}, simpc.JoinOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "Bea's join with unknown role", func(evs []transports.Event) bool {
+		return hasMessage(evs, func(m transports.Message) bool {
+			return m.Type == transports.TypeParticipantJoined && m.From.ID == bea && m.From.Type == transports.ParticipantUnknown
+		})
+	})
+	fc.Advance(6 * time.Second) // past the lookup retry delay
+	if _, err := conv.Say("Bea speaking", simpc.SayOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	evs := rec.waitFor(t, "Bea's message", func(evs []transports.Event) bool {
+		return hasMessage(evs, textFrom("Bea speaking", transports.ParticipantAgent))
+	})
+	var seq []string
+	for _, m := range messages(evs) {
+		if m.From.ID == bea {
+			seq = append(seq, string(m.Type)+"/"+string(m.From.Type))
+		}
+	}
+	want := []string{"ParticipantJoined/Unknown", "ParticipantJoined/Agent", "Message/Agent"}
+	if len(seq) != len(want) {
+		t.Fatalf("Bea's items %v, want %v", seq, want)
+	}
+	for i := range want {
+		if seq[i] != want[i] {
+			t.Fatalf("Bea's items %v, want %v", seq, want)
+		}
+	}
+}
