@@ -155,6 +155,7 @@ func Example_help() {
 	//
 	// Commands:
 	//   demo     run a scripted chat against an in-process Genesys Cloud simulator and print the bus events
+	//   serve    run the daemon: sessions over NATS subjects (embedded NATS server unless --nats-url)
 	//
 	// Run "webchat <command> -h" for the flags of a command.
 }
