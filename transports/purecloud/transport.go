@@ -60,7 +60,6 @@ type Transport struct {
 	phase       phase
 	keys        sessionKeys
 	cursor      transports.Cursor
-	cursorTS    time.Time
 	connected   bool
 	connWait    chan struct{} // closed when connected becomes true
 	done        chan struct{} // closed when the session ended or the transport closed
