@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -305,64 +304,14 @@ func (s *Service) cmdAddPrefilter(ctx context.Context, c *bus.Call) (any, error)
 	return s.filters.Filters(), nil
 }
 
-// parseFilters accepts one filter or a list: JavaScript literals ("/x/i"), Go patterns,
-// {source, flags} objects or *prefilter.Filter / *regexp.Regexp values.
+// parseFilters parses the filters/regex option (prefilter.ParseValue forms) into the contract's
+// rejection on any problem, keeping the cause for errors.Is/As.
 func parseFilters(v any) ([]*prefilter.Filter, error) {
-	var items []any
-	switch f := v.(type) {
-	case nil:
-		return nil, ErrInvalidFilters
-	case []any:
-		items = f
-	case []string:
-		for _, x := range f {
-			items = append(items, x)
-		}
-	case []*prefilter.Filter:
-		for _, x := range f {
-			items = append(items, x)
-		}
-	default:
-		items = []any{v}
+	filters, err := prefilter.ParseValue(v)
+	if err != nil {
+		return nil, withCause(ErrInvalidFilters, err)
 	}
-	if len(items) == 0 {
-		return nil, ErrInvalidFilters
-	}
-	out := make([]*prefilter.Filter, 0, len(items))
-	for _, it := range items {
-		f, err := parseFilter(it)
-		if err != nil {
-			return nil, withCause(ErrInvalidFilters, err) // exact text (spec §1 rule 2); the cause stays reachable
-		}
-		out = append(out, f)
-	}
-	return out, nil
-}
-
-func parseFilter(v any) (*prefilter.Filter, error) {
-	switch f := v.(type) {
-	case *prefilter.Filter:
-		if f == nil {
-			return nil, errors.New("nil filter")
-		}
-		return f, nil
-	case string:
-		if f == "" {
-			return nil, errors.New("empty filter")
-		}
-		return prefilter.Parse(f)
-	case map[string]any:
-		src, _ := f["source"].(string)
-		flags, _ := f["flags"].(string)
-		if src == "" {
-			return nil, errors.New("filter object without source")
-		}
-		return prefilter.ParseJS(src, flags)
-	}
-	if re, ok := v.(interface{ String() string }); ok {
-		return prefilter.Parse(re.String())
-	}
-	return nil, fmt.Errorf("unsupported filter type %T", v)
+	return filters, nil
 }
 
 func (s *Service) cmdSendCustomNotice(ctx context.Context, c *bus.Call) (any, error) {
