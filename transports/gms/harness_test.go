@@ -69,6 +69,8 @@ type counter struct {
 	rt http.RoundTripper
 	mu sync.Mutex
 	n  map[string]int
+	// started, when set, receives the path suffix of every request as it starts.
+	started chan string
 }
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -78,7 +80,14 @@ func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	c.mu.Lock()
 	c.n[p]++
+	started := c.started
 	c.mu.Unlock()
+	if started != nil {
+		select {
+		case started <- p:
+		default:
+		}
+	}
 	return c.rt.RoundTrip(r)
 }
 

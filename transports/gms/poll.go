@@ -20,6 +20,9 @@ type pollState struct {
 	lastEnd   time.Time
 	busy      atomic.Bool // one poll in flight
 	kick      chan struct{}
+	// armed, when set (tests), is called with the due time whenever the
+	// loop waits for the next poll.
+	armed func(due time.Time)
 }
 
 func (p *pollState) init(s settings) {
@@ -84,7 +87,9 @@ func (t *Transport) pollLoop() {
 	for {
 		t.mu.Lock()
 		polling := t.poll.polling && t.phase == phaseActive
-		wait := t.pollDelayLocked(t.clock.Now())
+		now := t.clock.Now()
+		wait := t.pollDelayLocked(now)
+		armed := t.poll.armed
 		t.mu.Unlock()
 		var tick <-chan time.Time
 		if polling {
@@ -94,6 +99,9 @@ func (t *Transport) pollLoop() {
 			}
 			tm.Reset(wait)
 			tick = tm.C()
+			if armed != nil {
+				armed(now.Add(wait))
+			}
 		}
 		select {
 		case <-tick:
