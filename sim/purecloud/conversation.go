@@ -17,6 +17,7 @@ type Conversation struct {
 	deploymentID string
 	orgID        string
 	queue        string
+	token        string // the guest JWT (never logged)
 	script       *Script
 	created      time.Time
 

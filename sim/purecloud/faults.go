@@ -140,10 +140,13 @@ func (s *Simulator) writeFault(w http.ResponseWriter, r *http.Request, corr stri
 // DeliveryFaults make the event stream misbehave with seeded probabilities
 // (Options.FaultSeed): each chat envelope may be sent twice at once, sent
 // again after the next frame, or swapped with the next frame.
+// DropSocket is the chance that the socket is closed abruptly (no close
+// frame) right after an envelope was written.
 type DeliveryFaults struct {
 	Duplicate      float64 `json:"duplicate,omitempty"`
 	DuplicateLater float64 `json:"duplicateLater,omitempty"`
 	Reorder        float64 `json:"reorder,omitempty"`
+	DropSocket     float64 `json:"dropSocket,omitempty"`
 }
 
 // SetDeliveryFaults sets server-wide probabilistic delivery faults.
@@ -184,6 +187,9 @@ func (p *deliveryPlan) next(s *Simulator) frameFlags {
 	}
 	if s.chance(d.Reorder) {
 		fl |= flagReorder
+	}
+	if s.chance(d.DropSocket) {
+		fl |= flagAbortAfter
 	}
 	return fl
 }

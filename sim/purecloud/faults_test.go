@@ -363,3 +363,37 @@ func TestTimeoutsOnVirtualClock(t *testing.T) {
 		}
 	})
 }
+
+func TestProbabilisticSocketDropAndSweep(t *testing.T) {
+	clk := NewVirtualClock(time.Unix(1_600_000_000, 0))
+	o := fastOpts()
+	o.Clock, o.JWTTTL = clk, time.Hour
+	s := newTestServer(t, o)
+	a := createChat(t, s)
+	st := a.attach()
+	clk.Advance(0) // routing runs on the virtual clock
+	conv := s.Conversation(a.conv())
+	if err := conv.Wait(testCtx(t), func(c *Conversation) bool { return c.AgentState() == wire.StateConnected }); err != nil {
+		t.Fatal(err)
+	}
+	s.SetDeliveryFaults(DeliveryFaults{DropSocket: 1})
+	if _, err := conv.Say("last words", SayOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for ev := st.next(); ev.Kind != wire.KindMessage || ev.Message.Body != "last words"; ev = st.next() {
+	}
+	if code, _ := st.closeCode(); code != -1 && code != websocket.CloseAbnormalClosure {
+		t.Fatalf("close code %d", code)
+	}
+	_ = conv.Wait(testCtx(t), func(c *Conversation) bool { return c.Attached() == 0 })
+	s.ClearFaults()
+	// Past the token lifetime, a new create forgets the unreachable chat.
+	clk.Advance(time.Hour + time.Minute)
+	b := createChat(t, s)
+	if s.Conversation(conv.ID()) != nil || len(s.Conversations()) != 1 || s.Conversations()[0].ID() != b.conv() {
+		t.Fatalf("not swept: %d conversations", len(s.Conversations()))
+	}
+	if c, err := s.NextConversation(testCtx(t)); err != nil || c.ID() != b.conv() {
+		t.Fatalf("NextConversation after sweep: %v %v", c, err)
+	}
+}

@@ -52,6 +52,7 @@ func (s *Simulator) create(k *call) (int, any, *apiError) {
 	if err != nil {
 		return 0, nil, &apiError{status: 500, code: wire.CodeInternalServerError, msg: "The token could not be issued."}
 	}
+	c.token = tok
 	if err := s.register(c); err != nil {
 		return 0, nil, &apiError{status: 503, code: wire.CodeServiceUnavailable}
 	}

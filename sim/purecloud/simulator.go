@@ -53,6 +53,7 @@ type Simulator struct {
 	pending  map[*trackedTimer]struct{} // scheduled, not yet fired or stopped
 	faults   faultSet
 	refuseTo time.Time // global reconnect refusal
+	swept    time.Time // last sweep of expired conversations
 
 	wg   sync.WaitGroup // timer callbacks, socket goroutines, script hooks
 	done chan struct{}
@@ -353,7 +354,54 @@ func (s *Simulator) NextConversation(ctx context.Context) (*Conversation, error)
 	}
 }
 
+// sweepInterval bounds how often create looks for conversations to forget.
+const sweepInterval = time.Minute
+
+// sweep forgets conversations whose token has expired (JWTTTL after
+// creation, so no REST call or attach can reach them any more) and that
+// have no socket attached, so a long-running simulator does not grow
+// without bound. Their timers are stopped.
+func (s *Simulator) sweep() {
+	now := s.clock.Now()
+	s.mu.Lock()
+	if now.Sub(s.swept) < sweepInterval {
+		s.mu.Unlock()
+		return
+	}
+	s.swept = now
+	snapshot := append([]*Conversation(nil), s.order...)
+	s.mu.Unlock()
+	gone := map[*Conversation]bool{}
+	for _, c := range snapshot {
+		if now.Before(c.created.Add(s.set.jwtTTL)) || c.Attached() > 0 {
+			continue
+		}
+		c.shutdown()
+		gone[c] = true
+	}
+	if len(gone) == 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.order[:0]
+	for i, c := range s.order {
+		if !gone[c] {
+			kept = append(kept, c)
+			continue
+		}
+		if i < s.nextIdx {
+			s.nextIdx--
+		}
+		delete(s.convs, c.id)
+		delete(s.tokens, c.token)
+	}
+	clear(s.order[len(kept):])
+	s.order = kept
+}
+
 func (s *Simulator) register(c *Conversation) error {
+	s.sweep()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -19,9 +19,10 @@ const closeReplyWait = time.Second
 type frameFlags uint8
 
 const (
-	flagDup      frameFlags = 1 << iota // send twice at once
-	flagDupLater                        // send again after the next frame
-	flagReorder                         // send after the next frame
+	flagDup        frameFlags = 1 << iota // send twice at once
+	flagDupLater                          // send again after the next frame
+	flagReorder                           // send after the next frame
+	flagAbortAfter                        // abrupt TCP close right after this frame
 )
 
 type outFrame struct {
@@ -229,6 +230,10 @@ func (k *socket) writeLoop() {
 			}
 			if f.flags&flagDupLater != 0 {
 				later = append(later, f.data)
+			}
+			if f.flags&flagAbortAfter != 0 {
+				_ = k.conn.UnderlyingConn().Close()
+				return
 			}
 		}
 	}
