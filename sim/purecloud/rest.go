@@ -239,32 +239,33 @@ func (s *Simulator) readJSON(k *call, v any) *apiError {
 		return &apiError{status: http.StatusRequestEntityTooLarge, code: wire.CodeRequestTooLarge,
 			msg: strings.Replace(wire.MessageSizeLimitFormat, "%s", strconv.FormatInt(s.set.maxBody, 10), 1)}
 	}
-	if err := decodeJSONObject(data, v); err != nil {
-		return errBadRequest(err.Error())
+	if msg := decodeJSONObject(data, v); msg != "" {
+		return errBadRequest(msg)
 	}
 	return nil
 }
 
-// decodeJSONObject decodes one JSON object (null or a non-object is an
-// error; trailing data is an error).
-func decodeJSONObject(data []byte, v any) error {
+// decodeJSONObject decodes one JSON object into v. It returns "" on
+// success, else the ErrorBody message naming what is wrong (null, a
+// non-object, bad syntax, a wrong field type, trailing data).
+func decodeJSONObject(data []byte, v any) string {
 	trimmed := strings.TrimSpace(string(data))
 	if trimmed == "" {
-		return errors.New("The request body is empty; a JSON object is required.")
+		return "The request body is empty; a JSON object is required."
 	}
 	if trimmed[0] != '{' {
-		return errors.New("The request body must be a JSON object.")
+		return "The request body must be a JSON object."
 	}
 	dec := json.NewDecoder(strings.NewReader(trimmed))
 	if err := dec.Decode(v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return errors.New("The request body has a wrong type for field " + strconv.Quote(te.Field) + ".")
+			return "The request body has a wrong type for field " + strconv.Quote(te.Field) + "."
 		}
-		return errors.New("The request body is not valid JSON.")
+		return "The request body is not valid JSON."
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return errors.New("The request body has data after the JSON object.")
+		return "The request body has data after the JSON object."
 	}
-	return nil
+	return ""
 }
