@@ -1,10 +1,15 @@
 package purecloud
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cxbus/webchat/transports/purecloud/wire"
 )
 
 func TestOptionsValidation(t *testing.T) {
@@ -90,4 +95,42 @@ func TestDefaultsAndShutdown(t *testing.T) {
 		t.Fatalf("after close: %v", err)
 	}
 	s.Close() // idempotent
+}
+
+func TestCORS(t *testing.T) {
+	s := newTestServer(t, fastOpts())
+	req, _ := http.NewRequest("OPTIONS", s.URL+wire.ConversationsPath, nil)
+	req.Header.Set("Origin", "http://localhost:3000")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 || res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" ||
+		!strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("preflight %d %v", res.StatusCode, res.Header)
+	}
+	body, _ := json.Marshal(createReq())
+	req, _ = http.NewRequest("POST", s.URL+wire.ConversationsPath, bytes.NewReader(body))
+	req.Header.Set("Origin", "http://localhost:3000")
+	req.Header.Set("Content-Type", "application/json")
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Access-Control-Expose-Headers"), wire.HeaderCorrelationID) {
+		t.Fatalf("CORS create %d %v", res.StatusCode, res.Header)
+	}
+	// OPTIONS without a preflight is just a wrong method.
+	req, _ = http.NewRequest("OPTIONS", s.URL+wire.ConversationsPath, nil)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 404 {
+		t.Fatalf("plain OPTIONS %d", res.StatusCode)
+	}
 }

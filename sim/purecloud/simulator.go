@@ -422,6 +422,28 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case p == controlPrefix || strings.HasPrefix(p, controlPrefix+"/"):
 		s.serveControl(w, r)
 	default:
+		if r.Header.Get("Origin") != "" && s.cors(w, r) {
+			return
+		}
 		s.serveREST(w, r)
 	}
+}
+
+// cors answers browser guests as api.{domain} does: any origin may call the
+// guest API with a Bearer token; preflights get 204. It reports whether
+// the request was a preflight (and is answered).
+func (s *Simulator) cors(w http.ResponseWriter, r *http.Request) bool {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", r.Header.Get("Origin"))
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Expose-Headers", wire.HeaderCorrelationID+", "+wire.HeaderRetryAfter)
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type")
+	h.Set("Access-Control-Max-Age", "600")
+	h.Set(wire.HeaderCorrelationID, newCorrelation(s))
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
