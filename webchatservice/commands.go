@@ -133,6 +133,16 @@ func (s *Service) cmdConfigure(ctx context.Context, c *bus.Call) (any, error) {
 // --- startChat / endChat ----------------------------------------------------------------------
 
 func (s *Service) cmdStartChat(ctx context.Context, c *bus.Call) (any, error) {
+	if s.restoring {
+		// A stored session is being restored: decide once it is (likely: already active).
+		c.Defer()
+		s.afterRestore = append(s.afterRestore, func() {
+			if _, err := s.cmdStartChat(ctx, c); err != nil {
+				c.Defer().Reject(err)
+			}
+		})
+		return nil, nil
+	}
 	if s.state != stateIdle {
 		return nil, ErrChatAlreadyActive
 	}
@@ -171,22 +181,24 @@ func (s *Service) cmdStartChat(ctx context.Context, c *bus.Call) (any, error) {
 	s.resetSession()
 	s.state = stateStarting
 	s.async = async
-	gen := s.gen
-	s.deferIO(c, func(ctx context.Context) (any, error) {
-		return tr.Start(ctx, req)
-	}, func(v any, err error) (any, error) {
+	gen, pump := s.gen, s.pump
+	d := c.Defer()
+	var sd transports.SessionData
+	s.goTransport(pump, func() { sd, err = tr.Start(d.Context(), req) }, func() {
 		if gen != s.gen {
-			return nil, ErrClosed
+			d.Reject(ErrClosed)
+			return
 		}
 		if err != nil {
 			s.dropTransport()
 			s.state = stateIdle
+			s.heldEvents = nil
 			s.publishError(err)
-			return nil, err
+			d.Reject(err)
+			return
 		}
-		sd := v.(transports.SessionData)
 		s.sessionStarted(sd)
-		return redactedAnswer(sd.Answer), nil
+		d.Resolve(redactedAnswer(sd.Answer))
 	})
 	return nil, nil
 }

@@ -40,6 +40,10 @@ var (
 	ErrNotConfigured = errors.New("webchatservice: not configured")
 	// ErrClosed: the service (or its session) was closed.
 	ErrClosed = errors.New("webchatservice: closed")
+	// ErrQueuedAtClose rejects a sendMessage still queued when the service closed: the message
+	// was not sent by this process but stays in the snapshot, and the restored session sends it
+	// (once). Do not resend it.
+	ErrQueuedAtClose = errors.New("webchatservice: closed; the message stays queued and is sent when the session is restored")
 )
 
 // MessageTooLongError is the maxMessageLength rejection.
@@ -70,8 +74,13 @@ type ConfigError struct {
 	Err    error    // the underlying error (e.g. the transport factory's), if any
 }
 
+// Error is the contract's exact text for an unsupported transport type ("Invalid transport
+// configuration"; the detail is in Fields), else the text followed by each bad field.
 func (e *ConfigError) Error() string {
 	s := e.Kind.Error()
+	if e.Kind == ErrInvalidTransportConfiguration {
+		return s
+	}
 	for i, f := range e.Fields {
 		if i == 0 {
 			s += ": " + f

@@ -25,8 +25,10 @@ var (
 	ErrHostClosed      = errors.New("webchatservice: host closed")
 )
 
-// Extension runs for every new session before its chat can start, like a Widgets extension:
-// it registers plugins on s.Bus, subscribes, adds before interceptors. An error closes the session.
+// Extension runs for every new session, like a Widgets extension: after WebChatService is
+// registered and ready (its retained ready event is replayed to late subscribers), before it
+// restores a stored session and before any chat starts. It registers plugins on s.Bus,
+// subscribes, adds before interceptors, preprocessors and prefilters. An error closes the session.
 type Extension func(s *Session) error
 
 // HostOptions configure a Host. The zero value works, but every session then needs its own
@@ -142,19 +144,19 @@ func (h *Host) open(id string, cfg any, exts []Extension) (*Session, error) {
 		b.Close(context.Background())
 		return nil, err
 	}
-	s := &Session{ID: id, Bus: b, Client: NewClient(hostPlugin)}
-	for _, ext := range exts {
-		if err := ext(s); err != nil {
-			b.Close(context.Background())
-			return nil, fmt.Errorf("webchatservice: extension: %w", err)
-		}
-	}
-	svc, err := New(b, Options{Config: cfg, Logger: log, Transport: h.opts.Transport, Store: h.opts.Store, SessionID: id, Clock: h.opts.Clock})
+	svc, err := New(b, Options{Config: cfg, Logger: log, Transport: h.opts.Transport, Store: h.opts.Store, SessionID: id, Clock: h.opts.Clock, DeferRestore: true})
 	if err != nil {
 		b.Close(context.Background())
 		return nil, err
 	}
-	s.Service = svc
+	s := &Session{ID: id, Bus: b, Service: svc, Client: NewClient(hostPlugin)}
+	for _, ext := range exts {
+		if err := ext(s); err != nil {
+			s.close(context.Background())
+			return nil, fmt.Errorf("webchatservice: extension: %w", err)
+		}
+	}
+	svc.RestoreStored()
 	return s, nil
 }
 

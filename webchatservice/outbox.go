@@ -78,7 +78,7 @@ func (s *Service) sendDone(gen int, head *outgoing, sent transports.Sent, err er
 		if err != nil {
 			head.d.Reject(err)
 		} else {
-			head.d.Resolve(redactedAnswer(sent.Answer))
+			head.d.Resolve(sendResult(sent))
 		}
 	}
 	if err != nil {
@@ -101,3 +101,15 @@ func (s *Service) rejectOutbox(err error) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// sendResult is sendMessage's resolution: the server's answer, or, when an earlier ambiguous
+// attempt turned out to have reached the server (no answer of its own), what is known of it.
+func sendResult(sent transports.Sent) any {
+	if len(sent.Answer) > 0 {
+		return redactedAnswer(sent.Answer)
+	}
+	if sent.ID == "" && !sent.Deduplicated {
+		return nil
+	}
+	return map[string]any{"id": sent.ID, "timestamp": sent.Timestamp, "deduplicated": sent.Deduplicated}
+}

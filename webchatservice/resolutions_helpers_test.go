@@ -69,6 +69,18 @@ func (l *evlog) len() int {
 	return len(l.events)
 }
 
+// findFrom returns the first event named name at position ≥ from, if any has arrived.
+func (l *evlog) findFrom(from int, name string) (bus.Event, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := from; i < len(l.events); i++ {
+		if short(l.events[i].Name) == name {
+			return l.events[i], true
+		}
+	}
+	return bus.Event{}, false
+}
+
 // waitFrom waits for the first event named name at position ≥ from that satisfies ok, and
 // returns it with its position.
 func (l *evlog) waitFrom(t testing.TB, from int, name string, ok func(bus.Event) bool) (bus.Event, int) {

@@ -35,7 +35,7 @@ func TestResolutionsConfigure(t *testing.T) {
 		{name: "rejected: empty object", opts: map[string]any{}, sentinel: webchatservice.ErrInvalidConfiguration, text: "Invalid configuration"},
 		{name: "rejected: empty JSON object", opts: json.RawMessage(`{}`), sentinel: webchatservice.ErrInvalidConfiguration, text: "Invalid configuration"},
 		{name: "rejected: transport.type not supported", opts: map[string]any{"transport": map[string]any{"type": "pureengage-v3-rest"}},
-			sentinel: webchatservice.ErrInvalidTransportConfiguration, text: "Invalid transport configuration", prefix: true},
+			sentinel: webchatservice.ErrInvalidTransportConfiguration, text: "Invalid transport configuration"},
 		{name: "rejected: async.enabled in mode R", opts: map[string]any{"dataURL": "http://127.0.0.1:9/genesys/2/chat/s", "async": map[string]any{"enabled": true}},
 			sentinel: webchatservice.ErrAsyncOnlyCometD, text: "Invalid configuration. WebChatService supports Async chat only in CometD mode."},
 		{name: "rejected [ours]: async.enabled in mode P", opts: offlineConfig(map[string]any{"async": map[string]any{"enabled": true}}),

@@ -112,8 +112,9 @@ func (s *Service) resume(d bus.Deferred, snap *restore.Snapshot, sd transports.S
 		return
 	}
 	s.state = stateRestoring
-	gen, cur := s.gen, s.cursor
-	s.goIO(func() { err = tr.Resume(d.Context(), sd, cur) }, func() {
+	s.restoredOffline = false
+	gen, cur, pump := s.gen, s.cursor, s.pump
+	s.goTransport(pump, func() { err = tr.Resume(d.Context(), sd, cur) }, func() {
 		if gen != s.gen {
 			s.restoreDone(d, ErrClosed)
 			return
@@ -127,7 +128,11 @@ func (s *Service) resume(d bus.Deferred, snap *restore.Snapshot, sd transports.S
 		s.lastContact = s.clock.Now()
 		s.setData(DataSessionActive, true)
 		s.setData(DataSessionData, s.sessionDataPublic())
-		s.publish(EventRestored, Restored{Async: s.async}, false)
+		if s.restoredOffline {
+			s.publish(EventRestoredOffline, nil, false)
+		} else {
+			s.publish(EventRestored, Restored{Async: s.async}, false)
+		}
 		s.publishCapabilities()
 		if s.caps.Polling {
 			s.polling = true
@@ -187,6 +192,11 @@ func (s *Service) restoreDone(d bus.Deferred, err error) {
 	s.restoreWait = nil
 	for _, w := range waiters {
 		w.Resolve(VerifySessionResult{SessionActive: s.state == stateActive})
+	}
+	after := s.afterRestore
+	s.afterRestore = nil
+	for _, fn := range after {
+		fn()
 	}
 }
 

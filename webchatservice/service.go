@@ -34,6 +34,9 @@ type Options struct {
 	SessionID string
 	// Clock drives the service's timers (client typing). Default: Transport.Clock or the system clock.
 	Clock transports.Clock
+	// DeferRestore stops New from restoring a stored session; call RestoreStored when the
+	// session's other plugins are in place (the Host does, after its extensions).
+	DeferRestore bool
 }
 
 type lifecycle int
@@ -93,8 +96,13 @@ type Service struct {
 	restoring   bool
 	restoreWait []bus.Deferred
 	heldEvents  []transports.Event // transport events held while a restore resolves
-	sleeping    bool
-	polling     bool
+	// restoredOffline: the restore's answer said the chat server is offline.
+	restoredOffline bool
+	// afterRestore are commands waiting for a running restore to finish (startChat).
+	afterRestore []func()
+	pump         *pump
+	sleeping     bool
+	polling      bool
 
 	persist   *persister
 	dirty     bool // a snapshot is scheduled
@@ -161,10 +169,18 @@ func New(b *bus.Bus, opts Options) (*Service, error) {
 		s.publish(EventReady, nil, true)
 	})
 	<-done
+	if !opts.DeferRestore {
+		s.RestoreStored()
+	}
+	return s, nil
+}
+
+// RestoreStored issues the self-invoked restore of a session stored under Options.SessionID (a
+// no-op without a Store or configuration). New calls it unless Options.DeferRestore.
+func (s *Service) RestoreStored() {
 	if s.persist != nil && s.set != nil {
 		s.selfRestore()
 	}
-	return s, nil
 }
 
 // Plugin returns the service's bus plugin.
@@ -217,6 +233,11 @@ func (s *Service) Close(ctx context.Context) error {
 		if s.closed {
 			return
 		}
+		if s.persist != nil && s.state == stateActive {
+			// Last snapshot: it marks the message being sent, so the restored session checks
+			// the transcript before sending it again.
+			s.persist.save(s.snapshot())
+		}
 		s.closed = true
 		s.stopTypingTimer()
 		s.stopKeepAlive()
@@ -225,8 +246,8 @@ func (s *Service) Close(ctx context.Context) error {
 		}
 		s.gen++
 		for _, o := range s.outbox {
-			if o.d != nil && !o.inFlight {
-				o.d.Reject(ErrClosed)
+			if o.d != nil {
+				o.d.Reject(ErrQueuedAtClose)
 			}
 		}
 	}); err != nil {

@@ -19,18 +19,84 @@ func (s *Service) newTransport() (transports.Transport, error) {
 	}
 	s.gen++
 	s.tr = tr
-	gen := s.gen
-	events := tr.Events()
+	s.pump = newPump(s, s.gen, tr.Events())
+	return tr, nil
+}
+
+// pump moves one transport's events into the service's mailbox, in order. Its barrier lets the
+// outcome of a call (Start, Resume) enter the mailbox after every event the transport emitted
+// before the call returned, so e.g. a restore's offline answer is seen before the restore's
+// result, whatever the goroutine scheduling.
+type pump struct {
+	barrier chan func()
+	done    chan struct{}
+}
+
+func newPump(s *Service, gen int, events <-chan transports.Event) *pump {
+	p := &pump{barrier: make(chan func(), 4), done: make(chan struct{})}
+	post := func(ev transports.Event) bool {
+		return s.plugin.Post(func() { s.onTransportEvent(gen, ev) }) == nil
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		for ev := range events {
-			if err := s.plugin.Post(func() { s.onTransportEvent(gen, ev) }); err != nil {
-				return
+		defer close(p.done)
+		defer func() { // run barrier functions that arrived after the stream ended
+			for {
+				select {
+				case fn := <-p.barrier:
+					s.plugin.Post(fn)
+				default:
+					return
+				}
+			}
+		}()
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok || !post(ev) {
+					return
+				}
+			case fn := <-p.barrier:
+				for drained := false; !drained; {
+					select {
+					case ev, ok := <-events:
+						if !ok {
+							s.plugin.Post(fn)
+							return
+						}
+						if !post(ev) {
+							return
+						}
+					default:
+						drained = true
+					}
+				}
+				s.plugin.Post(fn)
 			}
 		}
 	}()
-	return tr, nil
+	return p
+}
+
+// after runs fn in the mailbox once the events the transport emitted so far are queued there.
+func (p *pump) after(s *Service, fn func()) {
+	select {
+	case p.barrier <- fn:
+	case <-p.done:
+		s.plugin.Post(fn)
+	}
+}
+
+// goTransport runs work (a call on the transport) outside the mailbox and then `then` in the
+// mailbox, after the events the transport emitted before work returned.
+func (s *Service) goTransport(p *pump, work func(), then func()) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		work()
+		p.after(s, then)
+	}()
 }
 
 // dropTransport closes the current transport; its late events are ignored.
@@ -101,8 +167,12 @@ func (s *Service) onTransportEvent(gen int, ev transports.Event) {
 	if gen != s.gen || s.closed {
 		return
 	}
-	// Held while restoring, and while starting so that started comes before the first messages.
+	// While a restore resolves, events wait so that restored comes first (the pump's barrier
+	// guarantees they are here before the restore's result). An offline answer is the restore's
+	// own outcome (restoredOffline) and the end ends it.
 	if (s.restoring || s.state == stateStarting) && ev.Kind != transports.EventEnded && ev.Kind != transports.EventServerOffline {
+		// Events the transport emitted while starting (e.g. the first messages of the
+		// request-chat answer) wait so that started comes first.
 		s.heldEvents = append(s.heldEvents, ev)
 		return
 	}
@@ -130,7 +200,11 @@ func (s *Service) onTransportEvent(gen int, ev transports.Event) {
 		s.kickOutbox()
 	case transports.EventServerOffline:
 		if s.restoring {
-			s.publish(EventRestoredOffline, nil, false)
+			// The restore's answer says the chat server is offline: the session is kept and
+			// restoredOffline replaces restored; chatServerBackOnline follows when it returns.
+			s.restoredOffline = true
+			s.offline = true
+			return
 		}
 		if !s.offline {
 			s.offline = true
@@ -217,6 +291,9 @@ func (s *Service) publishHistory(msgs []Message) {
 			continue
 		}
 		batch = append(batch, entry{original: m, processed: s.preprocess(m)})
+	}
+	if len(batch) == 0 {
+		return // a page of hidden items only: nothing to show
 	}
 	sort.SliceStable(batch, func(i, j int) bool { return batch[i].original.Index > batch[j].original.Index })
 	s.publishBatch(batch, false, true)
