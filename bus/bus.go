@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -32,9 +33,9 @@ type Bus struct {
 	closeOnce sync.Once
 	wg        sync.WaitGroup // mailbox goroutines and other bus-owned goroutines
 
-	outstanding atomic.Int64 // queued or running mailbox items, for Drain
-	drainMu     sync.Mutex
-	drainers    []chan struct{}
+	mailboxes    atomic.Pointer[[]*mailbox] // every mailbox ever made (Drain)
+	drainWaiters atomic.Int32
+	idle         chan struct{} // a mailbox went idle while someone drains
 }
 
 // Loader starts a plugin on demand: a command to an unregistered plugin that has a loader runs
@@ -50,7 +51,8 @@ type loadCall struct {
 // New returns a bus configured by opts (the zero Options are fine). The bus registers itself as
 // the plugin "CXBus", already ready.
 func New(opts Options) *Bus {
-	b := &Bus{opts: opts.withDefaults(), retained: map[string]*Event{}, loaders: map[string]Loader{}, loading: map[string]*loadCall{}}
+	b := &Bus{opts: opts.withDefaults(), retained: map[string]*Event{}, loaders: map[string]Loader{}, loading: map[string]*loadCall{}, idle: make(chan struct{}, 1)}
+	b.mailboxes.Store(&[]*mailbox{})
 	b.log = b.opts.Logger
 	b.deadlines.bus = b
 	empty := map[string]*Plugin{}
@@ -89,6 +91,7 @@ func (b *Bus) RegisterPlugin(name string) (*Plugin, error) {
 	}
 	p := &Plugin{bus: b, name: name, commands: map[string]*command{}, data: map[string]any{}}
 	p.mb = newMailbox(b, p)
+	b.addMailboxLocked(p.mb)
 	next := maps.Clone(cur)
 	next[name] = p
 	b.plugins.Store(&next)
@@ -241,7 +244,6 @@ func (b *Bus) Close(ctx context.Context) error {
 				if it.res != nil {
 					pending = append(pending, it.res)
 				}
-				b.itemDone()
 			}
 			p.mu.Lock()
 			pending = append(pending, p.buffered...)
@@ -271,38 +273,64 @@ func (b *Bus) Close(ctx context.Context) error {
 }
 
 // Drain waits until every mailbox is idle (nothing queued or running) or ctx ends. Tests use
-// it to wait for asynchronous delivery without sleeping.
+// it to wait for asynchronous delivery without sleeping. Work started outside the mailboxes
+// (a handler's goroutine settling later) is not waited for.
 func (b *Bus) Drain(ctx context.Context) error {
+	b.drainWaiters.Add(1)
+	defer b.drainWaiters.Add(-1)
+	recheck := time.NewTimer(time.Millisecond)
+	defer recheck.Stop()
 	for {
-		if b.outstanding.Load() == 0 {
-			return nil
+		// Quiescent when two passes in a row find every mailbox idle and nothing pushed between.
+		busy1, pushes1 := b.activity()
+		if !busy1 {
+			busy2, pushes2 := b.activity()
+			if !busy2 && pushes1 == pushes2 {
+				return nil
+			}
 		}
-		ch := make(chan struct{})
-		b.drainMu.Lock()
-		if b.outstanding.Load() == 0 {
-			b.drainMu.Unlock()
-			return nil
-		}
-		b.drainers = append(b.drainers, ch)
-		b.drainMu.Unlock()
+		recheck.Reset(time.Millisecond)
 		select {
-		case <-ch:
+		case <-b.idle:
+		case <-recheck.C: // a mailbox may go idle between the check and the wait
 		case <-ctx.Done():
 			return fmt.Errorf("bus: drain: %w", ctx.Err())
 		}
 	}
 }
 
-func (b *Bus) itemDone() {
-	if b.outstanding.Add(-1) == 0 {
-		b.drainMu.Lock()
-		ds := b.drainers
-		b.drainers = nil
-		b.drainMu.Unlock()
-		for _, ch := range ds {
-			close(ch)
+func (b *Bus) activity() (busy bool, pushes uint64) {
+	for _, m := range *b.mailboxes.Load() {
+		mb, n := m.busy()
+		busy = busy || mb
+		pushes += n
+	}
+	return busy, pushes
+}
+
+// mailboxIdle wakes a Drain; it costs one atomic load when nobody drains.
+func (b *Bus) mailboxIdle() {
+	if b.drainWaiters.Load() > 0 {
+		select {
+		case b.idle <- struct{}{}:
+		default:
 		}
 	}
+}
+
+func (b *Bus) addMailboxLocked(m *mailbox) {
+	cur := *b.mailboxes.Load()
+	next := make([]*mailbox, 0, len(cur)+1)
+	for _, x := range cur {
+		if x.owner.dereg.Load() { // forget deregistered plugins' mailboxes once they are idle
+			if busy, _ := x.busy(); !busy {
+				continue
+			}
+		}
+		next = append(next, x)
+	}
+	next = append(next, m)
+	b.mailboxes.Store(&next)
 }
 
 // PluginInfo describes a plugin in Registry.

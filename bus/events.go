@@ -212,7 +212,13 @@ func (b *Bus) publish(p *Plugin, event string, data any, retain, isReport bool) 
 	if data == nil {
 		data = map[string]any{}
 	}
-	ev := &Event{Time: b.opts.Now(), Publisher: p.name, Name: p.name + "." + event, Data: data}
+	var full string
+	if len(exact) > 0 {
+		full = exact[0].pat.display // an exact subscription's name is the full event name
+	} else {
+		full = p.name + "." + event
+	}
+	ev := &Event{Time: b.opts.Now(), Publisher: p.name, Name: full, Data: data}
 	if b.opts.Debug && !isReport {
 		b.log.Debug().Str("event", ev.Name).Bool("retained", retain).Msg("bus: publish")
 	}

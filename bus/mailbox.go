@@ -35,6 +35,7 @@ type mailbox struct {
 	head     *chunk // items are taken from head.items[head.r:]
 	tail     *chunk // and added at tail.items[tail.w]
 	depth    int
+	pushes   uint64 // items ever pushed (Drain's quiescence check)
 	running  bool
 	closed   bool
 	warned   bool
@@ -81,6 +82,7 @@ func (m *mailbox) push(it item) error {
 	m.tail.items[m.tail.w] = it
 	m.tail.w++
 	m.depth++
+	m.pushes++
 	depth := m.depth
 	if depth > m.maxDepth {
 		m.maxDepth = depth
@@ -93,7 +95,6 @@ func (m *mailbox) push(it item) error {
 			m.warned = false
 		}
 	}
-	m.bus.outstanding.Add(1)
 	if !m.running {
 		m.running = true
 		m.bus.wg.Add(1)
@@ -132,8 +133,12 @@ func (m *mailbox) pop() item {
 // an idle plugin still ends up with no goroutine within microseconds.
 const lingerYields = 2
 
+// batchSize is how many items the loop takes per lock acquisition.
+const batchSize = 32
+
 func (m *mailbox) loop() {
 	defer m.bus.wg.Done()
+	var batch [batchSize]item
 	idle := 0
 	for {
 		m.mu.Lock()
@@ -146,14 +151,36 @@ func (m *mailbox) loop() {
 			}
 			m.running = false
 			m.mu.Unlock()
+			m.bus.mailboxIdle()
 			return
 		}
 		idle = 0
-		it := m.pop()
+		n := 0
+		for n < batchSize && m.depth > 0 {
+			batch[n] = m.pop()
+			n++
+		}
 		m.mu.Unlock()
-		m.bus.process(m.owner, it)
-		m.bus.itemDone()
+		for i := range n {
+			it := batch[i]
+			batch[i] = item{}
+			if m.bus.closed.Load() {
+				// Close took what was queued; items already taken here are refused alike.
+				if it.res != nil {
+					it.res.reject(errClosed)
+				}
+				continue
+			}
+			m.bus.process(m.owner, it)
+		}
 	}
+}
+
+// busy reports whether the mailbox has work queued or running, and how many items it ever had.
+func (m *mailbox) busy() (bool, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.running || m.depth > 0, m.pushes
 }
 
 // close refuses further items and returns those not yet run.
