@@ -314,3 +314,27 @@ func waitIndex(t testing.TB, c *client, chat *simgms.Chat) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers (log sinks).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func (s *syncBuffer) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Len()
+}
