@@ -44,8 +44,10 @@ type cometd struct {
 	gapPending  bool
 	rehandshake bool
 	linkBack    bool // the Bayeux session is connected again: resync may run
-	unanswered  int
-	timedOut    bool
+	// resyncAfterStart: the connection changed while the chat was starting.
+	resyncAfterStart bool
+	unanswered       int
+	timedOut         bool
 }
 
 // opWaiter waits for the answer of one operation.
@@ -167,6 +169,15 @@ func (c *cometd) onState(gen int, ev bayeux.StateEvent) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.phase == phaseNew && t.starting {
+		// The connection dropped while Start/Resume waited for its answer:
+		// resync once the session is active.
+		switch ev.Kind {
+		case bayeux.EventReconnected, bayeux.EventReestablished, bayeux.EventDisconnected:
+			c.resyncAfterStart = true
+		}
+		return
+	}
 	if t.phase != phaseActive {
 		return
 	}

@@ -443,3 +443,37 @@ func TestConcurrentSends(t *testing.T) {
 		checkTranscript(t, c, chat)
 	})
 }
+
+// TestAmbiguousSendError: when ctx ends while a send's outcome is unknown,
+// Send returns *transports.AmbiguousSendError with the cursor to resend
+// with; the resend finds the first attempt and sends nothing.
+func TestAmbiguousSendError(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		ctx := testCtx(t)
+		s := startSim(t, simgms.Options{})
+		cfg := mk(s)
+		cfg.AjaxTimeout = 200
+		c := newClient(t, cfg)
+		chat := c.startChat(t, ctx, s)
+		before := c.Cursor()
+		s.SetDelay(1500 * time.Millisecond)
+		sctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := c.Send(sctx, transports.Outgoing{Text: "maybe"})
+		cancel()
+		var amb *transports.AmbiguousSendError
+		if !errors.As(err, &amb) || amb.Since != before {
+			t.Fatalf("Send = %v, want AmbiguousSendError since %+v", err, before)
+		}
+		if _, err := chat.WaitEvent(ctx, "Message", nil); err != nil {
+			t.Fatal(err)
+		}
+		s.SetDelay(0)
+		sent, err := c.Send(ctx, transports.Outgoing{Text: "maybe", Since: &amb.Since})
+		if err != nil || !sent.Deduplicated {
+			t.Fatalf("resend = %+v, %v", sent, err)
+		}
+		if n := clientSaid(chat, "maybe"); n != 1 {
+			t.Fatalf("stored %d times", n)
+		}
+	})
+}

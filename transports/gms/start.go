@@ -147,9 +147,12 @@ func (t *Transport) afterActivateLocked() {
 		t.startPollingLocked()
 	case ModeCometD:
 		t.cm.linkBack = true
+		if t.cm.resyncAfterStart {
+			t.conn.cometdDown(t, nil)
+		}
 		t.wg.Add(1)
 		go t.cm.run()
-		if t.conn.offline {
+		if t.conn.offline || t.conn.needResync {
 			t.cm.poke()
 		}
 	}
