@@ -161,6 +161,17 @@ func TestSlowResponses(t *testing.T) {
 		cfg.AjaxTimeout = 300
 		c := newClient(t, cfg)
 		chat := c.startChat(t, ctx, s)
+		var started chan string
+		if c.Mode() == ModeREST {
+			// Only the send's own transcript check refreshes from now on.
+			if err := c.StopPoll(ctx); err != nil {
+				t.Fatal(err)
+			}
+			started = make(chan string, 16)
+			c.reqs.mu.Lock()
+			c.reqs.started = started
+			c.reqs.mu.Unlock()
+		}
 		s.SetDelay(900 * time.Millisecond)
 		res := make(chan transports.Sent, 1)
 		errc := make(chan error, 1)
@@ -172,6 +183,15 @@ func TestSlowResponses(t *testing.T) {
 		if _, err := chat.WaitEvent(ctx, "Message", nil); err != nil {
 			t.Fatal(err)
 		}
+		if started != nil {
+			// The REST simulator delays after processing: wait until the send
+			// timed out (its transcript check starts) before removing the delay.
+			for p := range started {
+				if p == "refresh" {
+					break
+				}
+			}
+		}
 		s.SetDelay(0)
 		if err := waitErr(t, errc); err != nil {
 			t.Fatalf("Send: %v", err)
@@ -179,6 +199,11 @@ func TestSlowResponses(t *testing.T) {
 		sent := <-res
 		if !sent.Deduplicated || sent.Index == 0 {
 			t.Errorf("Sent = %+v, want the deduplicated first attempt", sent)
+		}
+		if started != nil {
+			if _, err := c.StartPoll(ctx); err != nil {
+				t.Fatal(err)
+			}
 		}
 		ann, _ := chat.JoinAgent("Ann")
 		ann.Send("fast again")
