@@ -239,12 +239,15 @@ func (b *Bus) Close(ctx context.Context) error {
 		b.closed.Store(true)
 		b.deadlines.stop()
 		var pending []*Result
-		for _, p := range *b.plugins.Load() {
-			for _, it := range p.mb.close() {
+		// Every mailbox, deregistered plugins' too: nothing may be accepted that will not run.
+		for _, m := range *b.mailboxes.Load() {
+			for _, it := range m.close() {
 				if it.res != nil {
 					pending = append(pending, it.res)
 				}
 			}
+		}
+		for _, p := range *b.plugins.Load() {
 			p.mu.Lock()
 			pending = append(pending, p.buffered...)
 			p.buffered = nil
@@ -322,10 +325,9 @@ func (b *Bus) addMailboxLocked(m *mailbox) {
 	cur := *b.mailboxes.Load()
 	next := make([]*mailbox, 0, len(cur)+1)
 	for _, x := range cur {
-		if x.owner.dereg.Load() { // forget deregistered plugins' mailboxes once they are idle
-			if busy, _ := x.busy(); !busy {
-				continue
-			}
+		if x.owner.dereg.Load() && x.idleAndEmpty() { // a deregistered plugin's idle mailbox
+			x.closeIdle()
+			continue
 		}
 		next = append(next, x)
 	}

@@ -340,3 +340,25 @@ func TestPostRunsInMailboxInOrder(t *testing.T) {
 		t.Fatal(e)
 	}
 }
+
+// A deregistered plugin's mailbox is closed with the bus too: a late Post fails instead of
+// queuing work that would never run.
+func TestCloseRefusesPostOnDeregisteredPlugin(t *testing.T) {
+	b := New(Options{})
+	p := register(t, b, "Gone")
+	p.Deregister()
+	if err := b.Close(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Post(func() {}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Post after Close on a deregistered plugin: %v", err)
+	}
+	// A deregistered plugin's idle mailbox is also closed when the bus forgets it.
+	b2 := newBus(t, Options{})
+	q := register(t, b2, "Old")
+	q.Deregister()
+	register(t, b2, "New") // prunes Old's idle mailbox
+	if err := q.Post(func() {}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Post on a forgotten mailbox: %v", err)
+	}
+}

@@ -176,6 +176,20 @@ func (m *mailbox) loop() {
 	}
 }
 
+func (m *mailbox) idleAndEmpty() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return !m.running && m.depth == 0
+}
+
+// closeIdle closes a mailbox that is being forgotten (its plugin deregistered), so a late Post
+// fails instead of queuing work that would never run.
+func (m *mailbox) closeIdle() {
+	m.mu.Lock()
+	m.closed = true
+	m.mu.Unlock()
+}
+
 // busy reports whether the mailbox has work queued or running, and how many items it ever had.
 func (m *mailbox) busy() (bool, uint64) {
 	m.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -108,8 +109,9 @@ type Service struct {
 	dirty     bool // a snapshot is scheduled
 	keepAlive transports.Timer
 
-	wg     sync.WaitGroup // goroutines doing I/O for the service
-	closed bool
+	wg          sync.WaitGroup // goroutines doing I/O for the service
+	closed      bool           // mailbox-owned
+	closeCalled atomic.Bool
 }
 
 // entry is one visible transcript item: the message before preprocessing and the one published.
@@ -227,6 +229,9 @@ func (s *Service) seedUserData() {
 // later restore can continue it) and deregisters the plugin. Pending snapshot writes are
 // flushed until ctx ends.
 func (s *Service) Close(ctx context.Context) error {
+	if !s.closeCalled.CompareAndSwap(false, true) {
+		return nil
+	}
 	done := make(chan struct{})
 	if err := s.plugin.Post(func() {
 		defer close(done)
