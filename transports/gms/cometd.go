@@ -44,8 +44,8 @@ type cometd struct {
 	gapPending  bool
 	rehandshake bool
 	linkBack    bool // the Bayeux session is connected again: resync may run
-	// resyncAfterStart: the connection changed while the chat was starting.
-	resyncAfterStart bool
+	// startEvents are state events seen while the chat was starting.
+	startEvents []bayeux.StateEvent
 	unanswered       int
 	timedOut         bool
 }
@@ -170,14 +170,17 @@ func (c *cometd) onState(gen int, ev bayeux.StateEvent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.phase == phaseNew && t.starting {
-		// The connection dropped while Start/Resume waited for its answer:
-		// resync once the session is active.
-		switch ev.Kind {
-		case bayeux.EventReconnected, bayeux.EventReestablished, bayeux.EventDisconnected:
-			c.resyncAfterStart = true
-		}
+		// The connection changed while Start/Resume waited for its answer:
+		// replayed once the session is active.
+		c.startEvents = append(c.startEvents, ev)
 		return
 	}
+	c.stateLocked(ev)
+}
+
+// stateLocked applies a Bayeux state event; t.mu held.
+func (c *cometd) stateLocked(ev bayeux.StateEvent) {
+	t := c.t
 	if t.phase != phaseActive {
 		return
 	}
@@ -185,11 +188,19 @@ func (c *cometd) onState(gen int, ev bayeux.StateEvent) {
 	case bayeux.EventDisconnected:
 		c.linkBack = false
 		t.conn.cometdDown(t, ev.Err)
-	case bayeux.EventReconnected, bayeux.EventReestablished:
-		// Reestablished: the server may have lost our session. Either way,
-		// resume with requestNotifications from the cursor (§4.6).
+	case bayeux.EventReconnected:
 		c.linkBack = true
-		t.conn.cometdDown(t, nil)
+		t.conn.cometdDown(t, nil) // down since EventDisconnected; back after the resync
+		c.poke()
+	case bayeux.EventReestablished:
+		// A new Bayeux session: GMS no longer delivers this chat's events
+		// to us until requestNotifications (§4.6). After a lost connection
+		// the link is down until then; a bare "402::Unknown client"
+		// re-handshake is not a disconnect (Widgets), so the resync is
+		// silent and operations go on meanwhile (their answers come to the
+		// publishing session).
+		c.linkBack = true
+		t.conn.needResync = true
 		c.poke()
 	case bayeux.EventTerminated:
 		if ev.Err != nil {

@@ -134,8 +134,9 @@ func TestSecretsNeverLogged(t *testing.T) {
 		ann.Send("hi")
 		c.rec.waitFor(t, "hi", msgWith(transports.TypeMessage, transports.ParticipantAgent, "hi"))
 		if c.Mode() == ModeCometD {
-			chat.ForgetCometD()
-			c.rec.waitFor(t, "reconnected", hasKind(transports.EventReconnected))
+			chat.ForgetCometD() // re-handshake and requestNotifications
+			ann.Send("after forget")
+			c.rec.waitFor(t, "after forget", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after forget"))
 		}
 		_, sendErr := c.Send(ctx, transports.Outgoing{Text: ""})
 		_, upErr := c.UploadFile(ctx, transports.FileUpload{Name: "x.exe", Body: strings.NewReader("x")})

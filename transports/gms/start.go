@@ -147,9 +147,10 @@ func (t *Transport) afterActivateLocked() {
 		t.startPollingLocked()
 	case ModeCometD:
 		t.cm.linkBack = true
-		if t.cm.resyncAfterStart {
-			t.conn.cometdDown(t, nil)
+		for _, ev := range t.cm.startEvents {
+			t.cm.stateLocked(ev)
 		}
+		t.cm.startEvents = nil
 		t.wg.Add(1)
 		go t.cm.run()
 		if t.conn.offline || t.conn.needResync {
