@@ -46,8 +46,8 @@ type cometd struct {
 	linkBack    bool // the Bayeux session is connected again: resync may run
 	// startEvents are state events seen while the chat was starting.
 	startEvents []bayeux.StateEvent
-	unanswered       int
-	timedOut         bool
+	unanswered  int
+	timedOut    bool
 }
 
 // opWaiter waits for the answer of one operation.
