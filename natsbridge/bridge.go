@@ -90,6 +90,9 @@ type Bridge struct {
 	nodeSub *nats.Subscription
 	own     *owner
 
+	statsMu     sync.Mutex
+	asyncErrors map[string]int64
+
 	mu     sync.Mutex
 	closed bool
 	wg     sync.WaitGroup // in-flight requests and background loops
@@ -128,7 +131,7 @@ func New(opts Options) (*Bridge, error) {
 	if opts.CommandTimeout <= 0 {
 		opts.CommandTimeout = DefaultCommandTimeout
 	}
-	b := &Bridge{opts: opts, subj: Subjects{Prefix: opts.Prefix}, log: opts.Logger, allow: map[string]bool{}, stop: make(chan struct{})}
+	b := &Bridge{opts: opts, subj: Subjects{Prefix: opts.Prefix}, log: opts.Logger, allow: map[string]bool{}, stop: make(chan struct{}), asyncErrors: map[string]int64{}}
 	for _, c := range opts.AllowCommands {
 		if c == "WebChatService.poll" {
 			return nil, fmt.Errorf("%w: the private command %s cannot be bridged", ErrInvalidOptions, c)
@@ -165,11 +168,12 @@ func (b *Bridge) Start(ctx context.Context) error {
 		}
 	}
 	svc, err := micro.AddService(b.opts.Conn, micro.Config{
-		Name:        b.opts.ServiceName,
-		Version:     Version,
-		Description: "Genesys WebChatService sessions over NATS",
-		QueueGroup:  b.opts.QueueGroup,
-		Metadata:    map[string]string{"prefix": b.opts.Prefix, "node": b.opts.NodeID},
+		Name:         b.opts.ServiceName,
+		Version:      Version,
+		Description:  "Genesys WebChatService sessions over NATS",
+		QueueGroup:   b.opts.QueueGroup,
+		Metadata:     map[string]string{"prefix": b.opts.Prefix, "node": b.opts.NodeID},
+		StatsHandler: b.endpointStats,
 	})
 	if err != nil {
 		return fmt.Errorf("natsbridge: micro service: %w", err)
@@ -289,6 +293,7 @@ type responder interface {
 	Fail(re *ReplyError)
 }
 
+// microReq answers from inside a micro handler (micro counts its errors).
 type microReq struct{ r micro.Request }
 
 func (m microReq) Data() []byte    { return m.r.Data() }
@@ -305,6 +310,50 @@ func (m microReq) Fail(re *ReplyError) {
 	m.r.Error(fmt.Sprint(re.Code), re.Message, body)
 }
 
+// detach returns a responder usable after the micro handler returned: micro reads its request
+// object once the handler is done, so later replies go straight to the reply subject, with the
+// same micro error headers, and their errors are counted by the bridge (Stats).
+func (b *Bridge) detach(req micro.Request, endpoint string) responder {
+	return &replyReq{b: b, endpoint: endpoint, subject: req.Subject(), reply: req.Reply(), data: slices.Clone(req.Data())}
+}
+
+type replyReq struct {
+	b              *Bridge
+	endpoint       string
+	subject, reply string
+	data           []byte
+}
+
+func (r *replyReq) Data() []byte    { return r.data }
+func (r *replyReq) Subject() string { return r.subject }
+func (r *replyReq) Respond(data []byte, hdr nats.Header) {
+	if hdr.Get(micro.ErrorCodeHeader) != "" {
+		r.b.countError(r.endpoint)
+	}
+	if r.reply == "" {
+		return // a publish, not a request: nobody to answer
+	}
+	m := nats.NewMsg(r.reply)
+	m.Data, m.Header = data, hdr
+	if m.Header == nil {
+		m.Header = nats.Header{}
+	}
+	if err := r.b.opts.Conn.PublishMsg(m); err != nil {
+		r.b.log.Debug().Err(err).Str("subject", r.subject).Msg("natsbridge: reply not sent")
+	}
+}
+func (r *replyReq) Fail(re *ReplyError) {
+	body, _ := json.Marshal(Reply{Error: re})
+	r.Respond(body, errorHeader(re))
+}
+
+func errorHeader(re *ReplyError) nats.Header {
+	h := nats.Header{}
+	h.Set(micro.ErrorCodeHeader, fmt.Sprint(re.Code))
+	h.Set(micro.ErrorHeader, re.Message)
+	return h
+}
+
 type forwardedReq struct {
 	msg     *nats.Msg
 	subject string
@@ -319,10 +368,29 @@ func (f forwardedReq) Respond(data []byte, hdr nats.Header) {
 }
 func (f forwardedReq) Fail(re *ReplyError) {
 	body, _ := json.Marshal(Reply{Error: re})
-	h := nats.Header{}
-	h.Set(micro.ErrorCodeHeader, fmt.Sprint(re.Code))
-	h.Set(micro.ErrorHeader, re.Message)
-	f.Respond(body, h)
+	f.Respond(body, errorHeader(re))
+}
+
+// detachFor is detach for a responder that may already be detached.
+func (b *Bridge) detachFor(r responder, endpoint string) responder {
+	if m, ok := r.(microReq); ok {
+		return b.detach(m.r, endpoint)
+	}
+	return r
+}
+
+func (b *Bridge) countError(endpoint string) {
+	b.statsMu.Lock()
+	b.asyncErrors[endpoint]++
+	b.statsMu.Unlock()
+}
+
+// endpointStats is the Data of an endpoint in $SRV.STATS: errors answered after the handler
+// returned (micro's num_errors counts only the others).
+func (b *Bridge) endpointStats(e *micro.Endpoint) any {
+	b.statsMu.Lock()
+	defer b.statsMu.Unlock()
+	return map[string]int64{"async_errors": b.asyncErrors[e.Name]}
 }
 
 func (b *Bridge) succeed(r responder, v any) {
@@ -351,7 +419,7 @@ type OpenResult struct {
 }
 
 func (b *Bridge) onOpen(req micro.Request) {
-	r := microReq{req}
+	r := b.detach(req, "open")
 	if !b.track(func() { b.open(r) }) {
 		r.Fail(replyError(ErrClosed))
 	}
@@ -396,7 +464,7 @@ type closeRequest struct {
 }
 
 func (b *Bridge) onClose(req micro.Request) {
-	r := microReq{req}
+	r := b.detach(req, "close")
 	if !b.track(func() { b.closeSession(r) }) {
 		r.Fail(replyError(ErrClosed))
 	}
@@ -444,7 +512,7 @@ type SessionInfo struct {
 }
 
 func (b *Bridge) onList(req micro.Request) {
-	r := microReq{req}
+	r := b.detach(req, "list")
 	if !b.track(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), b.opts.CommandTimeout)
 		defer cancel()
@@ -520,6 +588,7 @@ func (b *Bridge) command(r responder) {
 	s, err := b.opts.Host.Get(session)
 	if err != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), b.opts.CommandTimeout)
+		r := b.detachFor(r, "command")
 		if !b.track(func() { defer cancel(); b.route(ctx, r, session) }) {
 			cancel()
 			r.Fail(replyError(ErrClosed))
@@ -537,6 +606,7 @@ func (b *Bridge) command(r responder) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), b.opts.CommandTimeout)
 	res := p.CommandAsync(ctx, command, opts)
+	r = b.detachFor(r, "command")
 	if !b.track(func() {
 		defer cancel()
 		v, err := res.Wait(ctx)
