@@ -179,11 +179,12 @@ func (ss *ServerSession) deliver(m *Message) error {
 		return ErrSessionGone
 	}
 	if !ss.ack && ss.ws != nil && ss.transport == TransportWebSocket && ss.collecting == 0 {
-		c := ss.ws
-		ss.mu.Unlock()
+		// Queued on the connection under the session lock, so deliveries leave in the order
+		// they were made (c.send only appends to the connection's queue).
 		for _, m := range msgs {
-			c.send(m) // one message per frame, like the CometD Java server
+			ss.ws.send(m) // one message per frame, like the CometD Java server
 		}
+		ss.mu.Unlock()
 		return nil
 	}
 	ss.queue = append(ss.queue, msgs...)
@@ -271,6 +272,19 @@ func (ss *ServerSession) beginCollect() {
 
 // endCollect returns the queued deliveries to put in the current response (none in ack
 // mode, where deliveries travel only in connect replies).
+// endCollectLocked is endCollect with ss.mu held by the caller.
+func (ss *ServerSession) endCollectLocked() []*Message {
+	ss.collecting--
+	var out []*Message
+	if !ss.ack {
+		out, ss.queue = ss.queue, nil
+	}
+	if ss.collecting == 0 && len(ss.queue) > 0 {
+		ss.wakeLocked()
+	}
+	return out
+}
+
 func (ss *ServerSession) endCollect() []*Message {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()

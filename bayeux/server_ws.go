@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -165,14 +166,21 @@ func (c *wsConn) readLoop() {
 				replies = append(replies, s.processOne(ctx, cn, m))
 			}
 		}
-		// Deliveries made by handlers travel in the same frame, before the replies.
+		// Deliveries made by handlers travel in the same frame, before the replies. The touched
+		// sessions stay locked until the frame is queued, so no delivery made meanwhile by
+		// another goroutine can overtake the ones collected here.
+		sort.Slice(touched, func(i, j int) bool { return touched[i].id < touched[j].id })
 		var out []*Message
 		for _, ss := range touched {
-			out = append(out, ss.endCollect()...)
+			ss.mu.Lock()
+			out = append(out, ss.endCollectLocked()...)
 		}
 		out = append(out, replies...)
 		if len(out) > 0 {
 			c.send(out...)
+		}
+		for _, ss := range touched {
+			ss.mu.Unlock()
 		}
 	}
 }
