@@ -178,10 +178,7 @@ func TestSocketFaults(t *testing.T) {
 		st := a.attach()
 		st.expect(want{kind: wire.KindMemberChange}, want{kind: wire.KindMessage})
 		conv := s2.Conversation(a.conv())
-		clk.Advance(time.Second)
-		if f := st.nextFrame(false); f.ev.Kind != wire.KindHeartbeat {
-			t.Fatalf("want heartbeat, got %v", f.ev.Kind)
-		}
+		st.heartbeatAfterAdvance(clk, time.Second)
 		conv.StallSockets()
 		clk.Advance(5 * time.Second)
 		a.send("lost to the socket")
@@ -195,10 +192,7 @@ func TestSocketFaults(t *testing.T) {
 		}
 		st2 := a.attach()
 		st2.expect(want{kind: wire.KindMemberChange})
-		clk.Advance(time.Second)
-		if f := st2.nextFrame(false); f.ev.Kind != wire.KindHeartbeat {
-			t.Fatalf("new socket: %v", f.ev.Kind)
-		}
+		st2.heartbeatAfterAdvance(clk, time.Second)
 	})
 	t.Run("socket closing", func(t *testing.T) {
 		_, st, conv, _ := connected(t, s)

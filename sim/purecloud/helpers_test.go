@@ -215,6 +215,26 @@ func (st *stream) next() *wire.Event {
 	return st.nextFrame(true).ev
 }
 
+// heartbeatAfterAdvance advances the virtual clock one heartbeat period at a time until the
+// stream sees a heartbeat: the socket's heartbeat timer is registered by the server's own
+// goroutine, possibly just after the attach returned, so one advance can come too early.
+func (st *stream) heartbeatAfterAdvance(clk *VirtualClock, period time.Duration) {
+	st.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		clk.Advance(period)
+		select {
+		case f := <-st.ch:
+			if f.ev.Kind != wire.KindHeartbeat {
+				st.t.Fatalf("want heartbeat, got %v", f.ev.Kind)
+			}
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	st.t.Fatal("no heartbeat")
+}
+
 // nextFrame returns the next frame, skipping heartbeats if asked.
 func (st *stream) nextFrame(skipHeartbeats bool) frame {
 	st.t.Helper()
