@@ -1,6 +1,7 @@
 package gms
 
 import (
+	"context"
 	"sync"
 
 	"github.com/cxbus/webchat/transports"
@@ -17,6 +18,9 @@ type emitter struct {
 	wake chan struct{}
 	// final is set once the last event was queued: later events are dropped.
 	final bool
+	// pending counts events pushed but not yet handed to out; flush waits for 0.
+	pending  int
+	flushers []chan struct{}
 }
 
 func newEmitter() *emitter {
@@ -31,9 +35,44 @@ func (e *emitter) push(ev transports.Event) bool {
 		return false
 	}
 	e.q = append(e.q, ev)
+	e.pending++
 	e.mu.Unlock()
 	e.signal()
 	return true
+}
+
+// flush waits until every event pushed so far is on the public channel (not necessarily
+// read), so Start and Resume return only after the events they caused are visible to the
+// consumer, in order, before the call's own result. It gives up when ctx or closed ends.
+func (e *emitter) flush(ctx context.Context, closed <-chan struct{}) {
+	e.mu.Lock()
+	if e.pending == 0 {
+		e.mu.Unlock()
+		return
+	}
+	ch := make(chan struct{})
+	e.flushers = append(e.flushers, ch)
+	e.mu.Unlock()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	case <-closed:
+	}
+}
+
+// sent records n events handed to out and releases flushers when none is pending.
+func (e *emitter) sent(n int) {
+	e.mu.Lock()
+	e.pending -= n
+	var fl []chan struct{}
+	if e.pending <= 0 {
+		e.pending = 0
+		fl, e.flushers = e.flushers, nil
+	}
+	e.mu.Unlock()
+	for _, ch := range fl {
+		close(ch)
+	}
 }
 
 // finish queues the last event (nil: none) and makes the stream final.
@@ -45,6 +84,7 @@ func (e *emitter) finish(last *transports.Event) {
 	}
 	if last != nil {
 		e.q = append(e.q, *last)
+		e.pending++
 	}
 	e.final = true
 	e.mu.Unlock()
@@ -54,8 +94,10 @@ func (e *emitter) finish(last *transports.Event) {
 // reset drops everything queued (a failed Start).
 func (e *emitter) reset() {
 	e.mu.Lock()
+	n := len(e.q)
 	e.q = nil
 	e.mu.Unlock()
+	e.sent(n)
 }
 
 func (e *emitter) signal() {
@@ -78,6 +120,7 @@ func (e *emitter) run(closed <-chan struct{}) {
 		for _, ev := range q {
 			select {
 			case e.out <- ev:
+				e.sent(1)
 			case <-closed:
 				return
 			}

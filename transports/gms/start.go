@@ -66,16 +66,18 @@ func (t *Transport) Start(ctx context.Context, req transports.StartRequest) (tra
 		return transports.SessionData{}, err
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.phase != phaseNew {
 		err := t.phaseErr()
 		t.starting = false
+		t.mu.Unlock()
 		return transports.SessionData{}, err
 	}
 	t.activateLocked()
 	t.afterActivateLocked()
 	sd := t.sessionDataLocked()
+	t.mu.Unlock()
 	sd.Answer = a.body
+	t.ev.flush(ctx, t.closed) // the answer's events are on the stream before Start returns
 	return sd, nil
 }
 
@@ -129,14 +131,16 @@ func (t *Transport) Resume(ctx context.Context, sd transports.SessionData, cur t
 		return err
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.phase != phaseNew {
 		err := t.phaseErr()
 		t.starting = false
+		t.mu.Unlock()
 		return err
 	}
 	t.activateLocked()
 	t.afterActivateLocked()
+	t.mu.Unlock()
+	t.ev.flush(ctx, t.closed) // e.g. EventServerOffline of a statusCode 1 answer comes before the result
 	return nil
 }
 
