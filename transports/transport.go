@@ -29,15 +29,19 @@ type Transport interface {
 	Capabilities() Capabilities
 	// Start creates the session on the server and connects. It returns once the
 	// server has accepted the session (startChat resolution); the connection may
-	// still be opening (EventConnected follows).
+	// still be opening (EventConnected follows). Events the call itself caused
+	// (e.g. the first messages of the server's answer) are on the Events channel
+	// before it returns, so a consumer reading Events in order sees them before
+	// it acts on the result.
 	Start(ctx context.Context, req StartRequest) (SessionData, error)
 	// Resume reattaches to a session from saved data and backfills everything
 	// after the cursor (restore). It fails with ErrSessionEnded when the server
 	// says the chat is over (restoreFailed "ended"); a *TransportError with
 	// Status 0 is a network failure, other errors a server failure (the
 	// session may be resumed later). A reachable server whose chat service is
-	// offline (GMS statusCode 1) is a success followed by EventServerOffline
-	// (restoredOffline).
+	// offline (GMS statusCode 1) is a success with EventServerOffline
+	// (restoredOffline). As with Start, the events the call caused (backfilled
+	// messages, that EventServerOffline) are on the Events channel before it returns.
 	Resume(ctx context.Context, sd SessionData, cur Cursor) error
 	// Send sends one message. It blocks (bounded by ctx) while the transport is
 	// connecting or reconnecting and returns once the server accepted the message

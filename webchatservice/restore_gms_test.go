@@ -3,7 +3,7 @@ package webchatservice_test
 // Restore in the GMS modes (§3.13, §6.6): within the window from the memory store, the chat
 // already ended (restoreFailed "ended"), server/network failure (AJAX Response Object, session
 // kept), and the async chat of mode C (external restore with sessionData, fetchHistory pages).
-// restoredOffline is not covered: see /work/helpers/requests-webchatservice.md.
+// restoredOffline is in restore_offline_test.go.
 
 import (
 	"context"
