@@ -2,8 +2,6 @@ package natsbridge_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -33,25 +31,9 @@ func TestMain(m *testing.M) {
 
 const wait = 20 * time.Second
 
-var (
-	keyOnce sync.Once
-	simKey  *rsa.PrivateKey
-)
-
-func sharedKey() *rsa.PrivateKey {
-	keyOnce.Do(func() {
-		var err error
-		if simKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-	})
-	return simKey
-}
-
 func startSim(t testing.TB) *simpc.Server {
 	t.Helper()
-	s, err := simpc.Start("127.0.0.1:0", simpc.Options{
-		SigningKey: sharedKey(), RoutingDelay: -1, AlertDelay: -1, AnswerDelay: -1, CloseGrace: -1,
+	s, err := simpc.Start("127.0.0.1:0", simpc.Options{RoutingDelay: -1, AlertDelay: -1, AnswerDelay: -1, CloseGrace: -1,
 		HeartbeatInterval: 100 * time.Millisecond,
 		Script:            &simpc.Script{Agent: &simpc.AgentProfile{Name: "Alex"}},
 	})

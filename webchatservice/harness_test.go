@@ -2,8 +2,6 @@ package webchatservice_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -22,25 +20,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 const wait = 20 * time.Second
 
-var (
-	keyOnce sync.Once
-	simKey  *rsa.PrivateKey
-)
-
-func sharedKey() *rsa.PrivateKey {
-	keyOnce.Do(func() {
-		var err error
-		if simKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-	})
-	return simKey
-}
-
 // fastScript: routing at once, an agent "Alex" joins without delay.
 func fastSimOptions() simpc.Options {
 	return simpc.Options{
-		SigningKey:        sharedKey(),
 		RoutingDelay:      -1,
 		AlertDelay:        -1,
 		AnswerDelay:       -1,

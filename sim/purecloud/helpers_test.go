@@ -3,13 +3,11 @@ package purecloud
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,20 +19,14 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var (
-	keyOnce sync.Once
-	testKey *rsa.PrivateKey
-)
-
-// sharedKey avoids generating an RSA key per test simulator.
+// sharedKey is the process key the simulator uses by default (tests pass it explicitly where
+// they compare or verify tokens).
 func sharedKey() *rsa.PrivateKey {
-	keyOnce.Do(func() {
-		var err error
-		if testKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-	})
-	return testKey
+	k, err := processKey()
+	if err != nil {
+		panic(err)
+	}
+	return k
 }
 
 // fastOpts: immediate routing, no WORKFLOW, heartbeats off unless set.

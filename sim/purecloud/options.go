@@ -66,8 +66,8 @@ type Options struct {
 	Rand      io.Reader
 	FaultSeed uint64
 
-	// SigningKey signs the guest JWTs (RS256). Nil generates a 2048-bit key
-	// per Simulator; tests that start many simulators can share one key.
+	// SigningKey signs the guest JWTs (RS256). Nil uses a 2048-bit key
+	// generated once per process (each Simulator still has its own key id).
 	SigningKey *rsa.PrivateKey
 	// EventStreamBase overrides the scheme and host of eventStreamUri
 	// (e.g. "wss://chat.example.com"); by default it is built from the

@@ -87,8 +87,8 @@ func New(opts Options) (*Simulator, error) {
 		s.rnd = rand.Reader
 	}
 	if s.key == nil {
-		if s.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			return nil, fmt.Errorf("purecloud: generate signing key: %w", err)
+		if s.key, err = processKey(); err != nil {
+			return nil, err
 		}
 	}
 	s.kid = s.newID()
@@ -446,4 +446,23 @@ func (s *Simulator) cors(w http.ResponseWriter, r *http.Request) bool {
 	h.Set(wire.HeaderCorrelationID, newCorrelation(s))
 	w.WriteHeader(http.StatusNoContent)
 	return true
+}
+
+var (
+	processKeyOnce sync.Once
+	processKeyVal  *rsa.PrivateKey
+	processKeyErr  error
+)
+
+// processKey is the signing key of simulators without Options.SigningKey: one 2048-bit key per
+// process, generated on first use (generation takes a noticeable fraction of a second, and
+// tests start many simulators). Each simulator still has its own key id and token registry.
+func processKey() (*rsa.PrivateKey, error) {
+	processKeyOnce.Do(func() {
+		processKeyVal, processKeyErr = rsa.GenerateKey(rand.Reader, 2048)
+		if processKeyErr != nil {
+			processKeyErr = fmt.Errorf("purecloud: generate signing key: %w", processKeyErr)
+		}
+	})
+	return processKeyVal, processKeyErr
 }

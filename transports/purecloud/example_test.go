@@ -15,8 +15,7 @@ import (
 func Example() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sim := simpc.NewServer(simpc.Options{
-		SigningKey: sharedKey(), RoutingDelay: -1, AlertDelay: -1, AnswerDelay: -1, CloseGrace: -1,
+	sim := simpc.NewServer(simpc.Options{RoutingDelay: -1, AlertDelay: -1, AnswerDelay: -1, CloseGrace: -1,
 		Script: &simpc.Script{Agent: &simpc.AgentProfile{Name: "Alex"}, AgentGreeting: "Hi, I'm Alex.", Echo: true, EchoPrefix: "echo: "},
 	})
 	defer sim.Close()
@@ -74,7 +73,7 @@ func ExampleParseConfig() {
 func ExampleTransport_Resume() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	sim := simpc.NewServer(simpc.Options{SigningKey: sharedKey(), RoutingDelay: -1, AlertDelay: -1, AnswerDelay: -1,
+	sim := simpc.NewServer(simpc.Options{RoutingDelay: -1, AlertDelay: -1, AnswerDelay: -1,
 		Script: &simpc.Script{Agent: &simpc.AgentProfile{Name: "Alex"}, AgentGreeting: "Hello!"}})
 	defer sim.Close()
 	cfg := purecloud.Config{Transport: purecloud.TransportConfig{DataURL: sim.URL, DeploymentKey: "d", OrgGUID: "o",

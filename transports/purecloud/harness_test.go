@@ -2,8 +2,6 @@ package purecloud_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
 	"net/http"
 	"sync"
 	"testing"
@@ -19,25 +17,9 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-var (
-	keyOnce sync.Once
-	simKey  *rsa.PrivateKey
-)
-
-func sharedKey() *rsa.PrivateKey {
-	keyOnce.Do(func() {
-		var err error
-		if simKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-			panic(err)
-		}
-	})
-	return simKey
-}
-
 // fastSim: routing at once, agent "Alex" behind an ACD member, heartbeats every 100 ms.
 func fastSim() simpc.Options {
 	return simpc.Options{
-		SigningKey:        sharedKey(),
 		RoutingDelay:      -1,
 		AlertDelay:        -1,
 		AnswerDelay:       -1,
@@ -49,9 +31,6 @@ func fastSim() simpc.Options {
 
 func startSim(t *testing.T, o simpc.Options) *simpc.Server {
 	t.Helper()
-	if o.SigningKey == nil {
-		o.SigningKey = sharedKey()
-	}
 	s, err := simpc.Start("127.0.0.1:0", o)
 	if err != nil {
 		t.Fatal(err)
