@@ -125,15 +125,23 @@ func (k *socket) start(conn *websocket.Conn) {
 	k.mu.Unlock()
 	conn.SetReadLimit(64 << 10)
 	if !k.s.goTracked(k.readLoop) {
-		_ = conn.Close()
+		// The simulator closed while this socket was upgrading: it goes away like the others.
+		k.closeNow(conn)
 		close(k.gone)
 		return
 	}
 	if !k.s.goTracked(k.writeLoop) {
-		_ = conn.Close()
+		k.closeNow(conn)
 		return
 	}
 	k.armHeartbeat()
+}
+
+// closeNow sends the simulator-closed frame (1001) and closes conn, for a socket whose loops
+// could not start.
+func (k *socket) closeNow(conn *websocket.Conn) {
+	_ = conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "simulator closed"), time.Now().Add(time.Second))
+	_ = conn.Close()
 }
 
 func (k *socket) armHeartbeat() {
