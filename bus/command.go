@@ -85,7 +85,7 @@ func (d Deferred) Settle(v any, err error) bool {
 }
 
 // Context returns the call's context.
-func (d Deferred) Context() context.Context { return callContext{d.r} }
+func (d Deferred) Context() context.Context { return callContext(d) }
 
 // command is a registered handler.
 type command struct {

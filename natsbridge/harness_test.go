@@ -244,13 +244,4 @@ func (l *eventLog) messageTexts() []string {
 	return out
 }
 
-func hasText(texts []string, want string) bool {
-	for _, s := range texts {
-		if s == want {
-			return true
-		}
-	}
-	return false
-}
-
 func simSay() simpc.SayOptions { return simpc.SayOptions{} }

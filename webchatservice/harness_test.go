@@ -3,7 +3,6 @@ package webchatservice_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -188,5 +187,5 @@ func ctxT(t testing.TB) context.Context {
 
 func dump(v any) string {
 	b, _ := json.Marshal(v)
-	return fmt.Sprintf("%s", b)
+	return string(b)
 }

@@ -376,8 +376,8 @@ func TestResolutionsUpdateUserData(t *testing.T) {
 
 	t.Run("resolved: no session, internal userData merged", func(t *testing.T) {
 		s := newTS(t, pcOptions(sim, nil))
-		v := s.must(webchatservice.CmdUpdateUserData, map[string]any{"plan": "gold"})
-		v = s.must(webchatservice.CmdUpdateUserData, map[string]any{"plan": "platinum", "page": "/cart"})
+		s.must(webchatservice.CmdUpdateUserData, map[string]any{"plan": "gold"})
+		v := s.must(webchatservice.CmdUpdateUserData, map[string]any{"plan": "platinum", "page": "/cart"})
 		want := map[string]any{"source": "test", "plan": "platinum", "page": "/cart"}
 		if dump(v) != dump(want) {
 			t.Errorf("resolution %s, want %s", dump(v), dump(want))

@@ -70,7 +70,6 @@ type Service struct {
 	gen         int // transport generation: events of an older transport are ignored
 	sd          transports.SessionData
 	cursor      transports.Cursor
-	lastAnswer  json.RawMessage
 	lastContact time.Time
 	connected   bool // the transport connection is up (false before connect and while disconnected)
 	offline     bool // the chat server is offline (GMS)
@@ -330,9 +329,6 @@ func (s *Service) deferIO(call *bus.Call, work func(ctx context.Context) (any, e
 		d.Settle(v, err)
 	})
 }
-
-// active reports whether a chat session is running (started or restored, not ended).
-func (s *Service) active() bool { return s.state == stateActive }
 
 func (s *Service) sessionDataPublic() map[string]string {
 	if s.sd.IsZero() {

@@ -83,12 +83,12 @@ func TestChatServerOffline(t *testing.T) {
 			ann.Send("during") // delivered once the Chat Server answers again
 		}
 		res := sendAsync(ctx, c, "sent while offline")
-		evs := c.rec.waitFor(t, "online", hasKind(transports.EventServerOnline))
+		c.rec.waitFor(t, "online", hasKind(transports.EventServerOnline))
 		if err := waitErr(t, res); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 		ann.Send("after")
-		evs = c.rec.waitFor(t, "after", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after"))
+		evs := c.rec.waitFor(t, "after", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after"))
 		onceEach(t, evs, transports.EventServerOffline, transports.EventServerOnline, transports.EventDisconnected, transports.EventReconnected)
 		if n := clientSaid(chat, "sent while offline"); n != 1 {
 			t.Errorf("message stored %d times", n)
@@ -134,9 +134,9 @@ func TestHTTPFailures(t *testing.T) {
 			if err := waitErr(t, sendAsync(ctx, c, "hello")); err != nil {
 				t.Fatal(err)
 			}
-			evs := c.rec.waitFor(t, "reconnected", hasKind(transports.EventReconnected))
+			c.rec.waitFor(t, "reconnected", hasKind(transports.EventReconnected))
 			c.rec.waitFor(t, "during", msgWith(transports.TypeMessage, transports.ParticipantAgent, "during"))
-			evs = c.rec.snapshot()
+			evs := c.rec.snapshot()
 			onceEach(t, evs, transports.EventDisconnected, transports.EventReconnected)
 			if n := count(evs, transports.EventServerOffline); n != 0 {
 				t.Errorf("%d offline events for HTTP failures", n)

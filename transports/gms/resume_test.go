@@ -107,9 +107,9 @@ func TestResumeOffline(t *testing.T) {
 	}
 	ann, _ := chat.JoinAgent("Ann")
 	ann.Send("back")
-	evs := c2.rec.waitFor(t, "back", msgWith(transports.TypeMessage, transports.ParticipantAgent, "back"))
+	c2.rec.waitFor(t, "back", msgWith(transports.TypeMessage, transports.ParticipantAgent, "back"))
 	c2.rec.waitFor(t, "online", hasKind(transports.EventServerOnline))
-	evs = c2.rec.snapshot()
+	evs := c2.rec.snapshot()
 	onceEach(t, evs, transports.EventServerOffline, transports.EventServerOnline)
 }
 
