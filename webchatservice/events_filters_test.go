@@ -123,12 +123,13 @@ func TestPrefilterCustom(t *testing.T) {
 
 	// Cleared at the end of the chat.
 	s.must(webchatservice.CmdEndChat, nil)
+	from := s.log.len() // before the start: the agent may join before startChat even returns
 	s.must(webchatservice.CmdStartChat, map[string]any{"nickname": "Ada"})
 	conv2, err := sim.NextConversation(ctxT(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.log.waitFrom(t, s.log.len(), webchatservice.EventAgentConnected, nil)
+	s.log.waitFrom(t, from, webchatservice.EventAgentConnected, nil)
 	say(t, conv2, "internal: now visible")
 	s.waitMsg("internal: now visible", false)
 }
