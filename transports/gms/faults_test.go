@@ -130,6 +130,9 @@ func TestHTTPFailures(t *testing.T) {
 				s.FailRequests(1<<20, 503)
 			} else {
 				s.Bayeux().FailRequests(1<<20, 503)
+				// A held connect may already be waiting: a delivery releases it, and the
+				// client's next request meets the failures.
+				ann.Send("release")
 			}
 			c.rec.waitFor(t, "disconnected", hasKind(transports.EventDisconnected))
 			if mode == "rest" {
