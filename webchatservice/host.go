@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -152,7 +153,9 @@ func (h *Host) open(id string, cfg any, exts []Extension) (*Session, error) {
 	s := &Session{ID: id, Bus: b, Service: svc, Client: NewClient(hostPlugin)}
 	for _, ext := range exts {
 		if err := ext(s); err != nil {
-			s.close(context.Background())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			s.close(ctx) // bounded: a plugin the extension left stuck must not hang Open
+			cancel()
 			return nil, fmt.Errorf("webchatservice: extension: %w", err)
 		}
 	}
