@@ -62,6 +62,12 @@ type ServerOptions struct {
 	MultiSessionInterval time.Duration
 	// AckExtension enables the "ack" extension for clients that ask for it.
 	AckExtension bool
+	// ConnectDeliveryOnly makes long-polling sessions receive messages only in /meta/connect
+	// replies (CometD's metaConnectDeliveryOnly), never in the reply to a publish. Connect
+	// replies are sequential, so messages arrive in the order they were delivered even for a
+	// client that processes concurrent HTTP replies in parallel. Default false: a handler's
+	// deliveries travel with the publish reply (one round trip less).
+	ConnectDeliveryOnly bool
 	// MaxMessageSize bounds a request body or WebSocket frame. Default 1 MiB.
 	MaxMessageSize int64
 	// Authorize, when set, vets each handshake; a non-nil error denies it with

@@ -276,7 +276,7 @@ func (ss *ServerSession) beginCollect() {
 func (ss *ServerSession) endCollectLocked() []*Message {
 	ss.collecting--
 	var out []*Message
-	if !ss.ack {
+	if !ss.ack && !ss.connectOnlyLocked() {
 		out, ss.queue = ss.queue, nil
 	}
 	if ss.collecting == 0 && len(ss.queue) > 0 {
@@ -288,15 +288,12 @@ func (ss *ServerSession) endCollectLocked() []*Message {
 func (ss *ServerSession) endCollect() []*Message {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	ss.collecting--
-	var out []*Message
-	if !ss.ack {
-		out, ss.queue = ss.queue, nil
-	}
-	if ss.collecting == 0 && len(ss.queue) > 0 {
-		ss.wakeLocked()
-	}
-	return out
+	return ss.endCollectLocked()
+}
+
+// connectOnlyLocked: this session's messages wait for its /meta/connect reply.
+func (ss *ServerSession) connectOnlyLocked() bool {
+	return ss.srv.opts.ConnectDeliveryOnly && ss.transport == TransportLongPolling
 }
 
 // startHold registers a held connect, completing any previous one (a new connect

@@ -106,6 +106,9 @@ func New(opts Options) (*Server, error) {
 			userClose(ss, reason)
 		}
 	}
+	// Long-polling notifications only in connect replies, so they arrive in index order even
+	// for clients without the ack extension (the Genesys sample drops any index it has passed).
+	bo.ConnectDeliveryOnly = true
 	s.bx = bayeux.NewServer(bo)
 	s.bx.HandleService(wire.ServiceChannelPrefix+"*", s.serveCometD)
 	s.mux = http.NewServeMux()
