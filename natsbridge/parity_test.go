@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/cxbus/webchat/natsbridge"
 	"github.com/cxbus/webchat/webchatservice"
@@ -71,7 +72,17 @@ func TestCommandParityWithBus(t *testing.T) {
 			compare(t, c)
 		}
 	})
+	joined := make(chan struct{}, 1)
+	if _, err := s.Client.OnParticipants(webchatservice.EventAgentConnected, func(webchatservice.Participants) { joined <- struct{}{} }); err != nil {
+		t.Fatal(err)
+	}
 	mustResult(t, nc, subj.Command(opened.ID, "WebChatService.startChat"), `{"nickname":"Ada"}`, nil)
+	// Compare in a settled state: the scripted agent joins once, then nothing else happens.
+	select {
+	case <-joined:
+	case <-time.After(wait):
+		t.Fatal("agent never joined")
+	}
 	t.Run("active", func(t *testing.T) {
 		for _, c := range natsbridge.DefaultAllowCommands {
 			if !skipWhileActive[c] {
