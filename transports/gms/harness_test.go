@@ -16,6 +16,7 @@ import (
 	simgms "github.com/cxbus/webchat/sim/gms"
 	"github.com/cxbus/webchat/transports"
 	"github.com/cxbus/webchat/transports/gms/wire"
+	"github.com/cxbus/webchat/transports/transporttest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -214,25 +215,9 @@ func kinds(evs []transports.Event) []string {
 	return out
 }
 
-func count(evs []transports.Event, k transports.EventKind) int {
-	n := 0
-	for _, e := range evs {
-		if e.Kind == k {
-			n++
-		}
-	}
-	return n
-}
+var count = transporttest.Count
 
-func messages(evs []transports.Event) []transports.Message {
-	var out []transports.Message
-	for _, e := range evs {
-		if e.Kind == transports.EventMessages {
-			out = append(out, e.Messages...)
-		}
-	}
-	return out
-}
+var messages = transporttest.Messages
 
 func hasMessage(evs []transports.Event, typ transports.MessageType, who transports.ParticipantType, text string) bool {
 	for _, m := range messages(evs) {

@@ -13,6 +13,7 @@ import (
 	"github.com/cxbus/webchat/transports"
 	"github.com/cxbus/webchat/transports/purecloud"
 	"github.com/cxbus/webchat/transports/purecloud/wire"
+	"github.com/cxbus/webchat/transports/transporttest"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -155,26 +156,9 @@ func (r *recorder) waitKind(t *testing.T, k transports.EventKind) transports.Eve
 	panic("unreachable")
 }
 
-func countKind(evs []transports.Event, k transports.EventKind) int {
-	n := 0
-	for _, e := range evs {
-		if e.Kind == k {
-			n++
-		}
-	}
-	return n
-}
+var countKind = transporttest.Count
 
-// messages returns every delivered message in order.
-func messages(evs []transports.Event) []transports.Message {
-	var out []transports.Message
-	for _, e := range evs {
-		if e.Kind == transports.EventMessages {
-			out = append(out, e.Messages...)
-		}
-	}
-	return out
-}
+var messages = transporttest.Messages
 
 func hasMessage(evs []transports.Event, pred func(transports.Message) bool) bool {
 	for _, m := range messages(evs) {
