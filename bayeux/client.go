@@ -92,8 +92,9 @@ const (
 	// EventConnected: the first connect after a handshake succeeded.
 	EventConnected
 	// EventDisconnected: a connect failed (network, HTTP status, deadline, lost socket,
-	// or an unsuccessful reply advising retry); the client retries. Emitted once per
-	// outage.
+	// or an unsuccessful reply advising retry), or the WebSocket dropped between
+	// connects; the client retries. Emitted once per outage, whether or not a connect
+	// was outstanding when the socket dropped.
 	EventDisconnected
 	// EventReconnected: the first successful connect after an outage, same session.
 	EventReconnected
@@ -158,6 +159,7 @@ type Client struct {
 	wsFailed       bool
 	wsWorked       bool
 	connecting     bool // a connect is outstanding
+	wsLost         bool // the session's socket closed under it; the loop reports an outage
 	termErr        error
 	term           chan struct{} // closed when the loop ends (replaced on restart)
 	closed         bool

@@ -56,6 +56,7 @@ func (c *Client) loop(ctx context.Context) {
 			}
 			if o.ok {
 				backoff, hsFailures = 0, 0
+				c.takeSocketLost()
 				firstConnect, announceConnect, outage = true, true, false
 				action = ReconnectRetry
 				continue
@@ -74,6 +75,14 @@ func (c *Client) loop(ctx context.Context) {
 				action = a
 			}
 		case ReconnectRetry:
+			if c.takeSocketLost() && !outage && !announceConnect {
+				// The socket dropped between connects. The redial below usually
+				// succeeds at once, but a drop is reported whether or not a connect
+				// was outstanding, so that users see every drop.
+				outage = true
+				unconnectedSince = c.opts.Clock.Now()
+				c.emitNow(EventDisconnected, fmt.Errorf("%w: websocket closed", ErrTransport))
+			}
 			o := c.connectOnce(ctx, firstConnect)
 			if c.quit(ctx) {
 				return

@@ -272,6 +272,27 @@ func TestClientWebSocketDropReconnects(t *testing.T) {
 	}
 }
 
+// A drop while no connect is outstanding (here: during the advised interval) is
+// reported too, although the redial succeeds at once.
+func TestClientWebSocketDropBetweenConnectsIsReported(t *testing.T) {
+	env := newTestEnv(t, ServerOptions{Timeout: 5 * time.Second, Interval: time.Second})
+	c, ev := newTestClient(t, env.url, Options{})
+	if err := c.Handshake(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	ev.waitFor(t, EventConnected, 1)
+	id := c.ClientID()
+	env.srv.DropConnections()
+	ev.waitFor(t, EventDisconnected, 1)
+	ev.waitFor(t, EventReconnected, 1)
+	if c.ClientID() != id || ev.count(EventReestablished) != 0 {
+		t.Fatalf("a socket drop must keep the session: id %q → %q, re-established %d", id, c.ClientID(), ev.count(EventReestablished))
+	}
+	if n := ev.count(EventDisconnected); n != 1 {
+		t.Fatalf("EventDisconnected fired %d times for one drop", n)
+	}
+}
+
 func TestClientFallsBackToLongPolling(t *testing.T) {
 	env := newTestEnv(t, ServerOptions{Timeout: 2 * time.Second})
 	env.srv.SetRefuseWebSocket(true)

@@ -271,7 +271,20 @@ func (c *Client) wsClosed(w *clientWS) {
 	if c.ws == w {
 		c.ws = nil
 		c.setReadyLocked(false)
+		if c.clientID != "" && !c.disconnecting {
+			c.wsLost = true
+		}
 	}
+}
+
+// takeSocketLost reports and clears whether the session's socket was lost since the
+// last call.
+func (c *Client) takeSocketLost() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lost := c.wsLost
+	c.wsLost = false
+	return lost
 }
 
 // callWS sends m in its own frame and waits for the reply; on deadline the socket is
