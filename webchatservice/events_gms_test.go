@@ -172,3 +172,37 @@ func TestEventsGMSSession(t *testing.T) {
 		})
 	}
 }
+
+// sessionLost in the GMS modes: GMS forgets the live chat (its Chat Server lost it). R notices at
+// the next poll (HTTP 404), C at the next operation (statusCode 2, chatEnded); sessionLost comes
+// first, ended follows, and the session is inactive.
+func TestEventsGMSSessionLost(t *testing.T) {
+	for _, mode := range gmsModes {
+		t.Run(mode.name, func(t *testing.T) {
+			sim := gmsSim(t, simgms.Options{})
+			s, chat := gmsActive(t, sim, mode.cfg(sim, nil))
+			if err := chat.Lose(); err != nil {
+				t.Fatal(err)
+			}
+			if mode.name == "C" {
+				// Nothing arrives unsolicited for a forgotten chat: the next operation finds out.
+				if _, err := s.cmd(webchatservice.CmdSendMessage, map[string]any{"message": "still there?"}); err == nil {
+					t.Fatal("sendMessage to a lost chat resolved")
+				}
+			}
+			lost, li := s.log.waitFrom(t, 0, webchatservice.EventSessionLost, nil)
+			_, ei := s.log.waitFrom(t, 0, webchatservice.EventEnded, nil)
+			if p := lost.Data.(webchatservice.SessionLost); p.Error == "" || li > ei {
+				t.Errorf("sessionLost %s at %d, ended at %d", dump(p), li, ei)
+			}
+			if n := s.log.count(webchatservice.EventSessionLost); n != 1 {
+				t.Errorf("sessionLost published %d times", n)
+			}
+			if v := s.must(webchatservice.CmdVerifySession, nil); dump(v) != `{"sessionActive":false}` {
+				t.Errorf("verifySession %s", dump(v))
+			}
+			_, err := s.cmd(webchatservice.CmdSendMessage, map[string]any{"message": "after"})
+			rejects(t, err, webchatservice.ErrNoActiveChat, "There is no active chat session.")
+		})
+	}
+}

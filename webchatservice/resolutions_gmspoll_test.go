@@ -227,6 +227,61 @@ func TestResolutionsGMSFiles(t *testing.T) {
 		})
 	}
 
+	// The HTTP-error rows: the rejection is the (AJAX Response Object) as a TransportError with the
+	// status, and the session goes on.
+	for _, mode := range gmsModes {
+		t.Run(mode.name+" HTTP errors", func(t *testing.T) {
+			sim := gmsSim(t, simgms.Options{})
+			s, chat := gmsActive(t, sim, mode.cfg(sim, nil))
+			httpError := func(t *testing.T, err error, status int) {
+				t.Helper()
+				var te *transports.TransportError
+				if !errors.As(err, &te) || te.Status != status {
+					t.Fatalf("rejection %v, want a TransportError with HTTP %d", err, status)
+				}
+			}
+
+			t.Run("sendFile rejected: unknown error", func(t *testing.T) {
+				sim.FailOperation(wire.OpFileUpload, 1, 500)
+				_, err := s.cmd(webchatservice.CmdSendFile, textFile("notes.txt", "hello file"))
+				httpError(t, err, 500)
+				if fs := chat.Files(); len(fs) != 0 {
+					t.Errorf("files on the server: %d after a failed upload", len(fs))
+				}
+			})
+
+			t.Run("getFileLimits rejected: HTTP error", func(t *testing.T) {
+				sim.FailOperation(wire.OpFileGetLimits, 1, 503)
+				_, err := s.cmd(webchatservice.CmdGetFileLimits, nil)
+				httpError(t, err, 503)
+			})
+
+			t.Run("downloadFile rejected: HTTP error", func(t *testing.T) {
+				id, err := chat.Agents()[0].UploadFile("from-agent.txt", []byte("agent content"), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sim.FailOperation(wire.OpFileDownload, 1, 502)
+				_, err = s.cmd(webchatservice.CmdDownloadFile, map[string]any{"fileId": id})
+				httpError(t, err, 502)
+			})
+
+			t.Run("downloadFile rejected: unknown file (HTTP 500 with referenceId)", func(t *testing.T) {
+				_, err := s.cmd(webchatservice.CmdDownloadFile, map[string]any{"fileId": "no-such-file"})
+				httpError(t, err, 500)
+			})
+
+			t.Run("the session goes on", func(t *testing.T) {
+				s.must(webchatservice.CmdSendFile, textFile("retry.txt", "second try"))
+				if fs := chat.Files(); len(fs) != 2 { // the agent's and the retry
+					t.Errorf("files on the server: %d, want 2", len(fs))
+				}
+				s.must(webchatservice.CmdSendMessage, map[string]any{"message": "still here"})
+				s.waitMsg("echo: still here", false)
+			})
+		})
+	}
+
 	t.Run("C downloadFile rejected: no apiURL", func(t *testing.T) {
 		sim := gmsSim(t, simgms.Options{})
 		cfg := gmsModes[1].cfg(sim, nil)

@@ -30,6 +30,7 @@ const (
 	EndAgent  EndReason = "agent"        // Chat.End (agent side)
 	EndIdle   EndReason = "idle"         // inactivity control closed it
 	EndFlex   EndReason = "flex-timeout" // flex-disconnect-timeout
+	EndLost   EndReason = "lost"         // Chat.Lose: GMS forgot the chat
 )
 
 // Errors of the agent-side API.
@@ -429,6 +430,30 @@ func (c *Chat) End() error {
 		return ErrChatEnded
 	}
 	c.endL(EndAgent, false)
+	return nil
+}
+
+// Lose makes GMS forget the live chat at once, as when its Chat Server failed
+// and lost the session's state: no event is sent; later REST requests for the
+// chat get HTTP 404 and CometD operations statusCode 2 with chatEnded:true
+// (error SessionNotFound). Clients see the session as lost.
+func (c *Chat) Lose() error {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return ErrChatEnded
+	}
+	for _, a := range c.agents {
+		a.left = true
+	}
+	c.agents = nil
+	c.stopIdleL()
+	c.flexT.Stop()
+	c.flexT = nil
+	c.ended, c.reason = true, EndLost
+	c.changedL()
+	c.mu.Unlock()
+	c.s.forget(c)
 	return nil
 }
 

@@ -19,13 +19,13 @@ import (
 //	GET  /_sim/chats                             list of chats
 //	GET  /_sim/chats/{chatId}                    one chat with its transcript
 //	POST /_sim/chats/{chatId}/join               {"name","type":"agent|supervisor|bot"} → {"participantId"}
-//	POST /_sim/chats/{chatId}/end | idleAlert | idleClose | dropCometD | forgetCometD
+//	POST /_sim/chats/{chatId}/end | idleAlert | idleClose | lose | dropCometD | forgetCometD
 //	POST /_sim/chats/{chatId}/move               {"keepSecureKey","newUserId"} → {"alias","userId"}
 //	POST /_sim/chats/{chatId}/agents/{participantId}/{action}
 //	     send {"text","messageType","eventAttributes"} · typing {"typing","text"} · notice {"text"}
 //	     customNotice {"text","eventAttributes"} · pushUrl {"url"} · nickname {"nickname"}
 //	     file {"name","content"(base64),"userData"} → {"fileId"} · leave · transfer {"name"} → {"participantId"}
-//	POST /_sim/faults  {"offline":n,"offlineFor":"10s","fail":n,"failStatus":503,"delay":"2s",
+//	POST /_sim/faults  {"offline":n,"offlineFor":"10s","fail":n,"failStatus":503,"failOperation":"fileUpload","delay":"2s",
 //	                    "dropNotifications":n,"duplicate":bool,"dropCometD":true,"forgetCometD":true,"restart":true}
 //
 // Errors answer {"error":"…"} with 400 (bad body), 404 (unknown chat or
@@ -151,6 +151,7 @@ type ctlBody struct {
 	OfflineFor        *string `json:"offlineFor"`
 	Fail              *int    `json:"fail"`
 	FailStatus        int     `json:"failStatus"`
+	FailOperation     string  `json:"failOperation"`
 	Delay             *string `json:"delay"`
 	DropNotifications *int    `json:"dropNotifications"`
 	Duplicate         *bool   `json:"duplicate"`
@@ -230,6 +231,8 @@ func (s *Server) chatAction(c *Chat, action string, b ctlBody) (any, error) {
 		return nil, agentErr(c.IdleAlert())
 	case "idleClose":
 		return nil, agentErr(c.IdleClose())
+	case "lose":
+		return nil, agentErr(c.Lose())
 	case "move":
 		k := c.MoveChatServer(MoveOptions{KeepSecureKey: b.KeepSecureKey, NewUserID: b.NewUserID})
 		return map[string]string{"alias": k.Alias, "userId": k.UserID}, nil
@@ -312,7 +315,15 @@ func (s *Server) applyFaults(b ctlBody) error {
 		if st < 400 || st > 599 {
 			return ctlErr(http.StatusBadRequest, "gms: failStatus %d is not an HTTP error status", st)
 		}
-		s.FailRequests(*b.Fail, st)
+		if b.FailOperation == "" {
+			s.FailRequests(*b.Fail, st)
+		} else if op := wire.Operation(b.FailOperation); op.REST() || op.File() {
+			s.FailOperation(op, *b.Fail, st)
+		} else {
+			return ctlErr(http.StatusBadRequest, "gms: failOperation %q is not a REST or file operation", b.FailOperation)
+		}
+	} else if b.FailOperation != "" {
+		return ctlErr(http.StatusBadRequest, "gms: failOperation needs fail (the number of requests to fail)")
 	}
 	if b.Delay != nil {
 		d, err := dur(b.Delay, "delay")

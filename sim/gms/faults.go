@@ -3,6 +3,8 @@ package gms
 import (
 	"sync"
 	"time"
+
+	"github.com/cxbus/webchat/transports/gms/wire"
 )
 
 // faults is the simulator-wide fault state.
@@ -15,7 +17,11 @@ type faults struct {
 	delay        time.Duration
 	dropN        int  // next n unsolicited notifications are dropped
 	dupEvents    bool // REST transcripts repeat the event before the position
+	opFail       map[wire.Operation]opFailure
 }
+
+// opFailure is a pending FailOperation fault.
+type opFailure struct{ n, status int }
 
 // offline reports (and consumes) a statusCode 1 answer.
 func (f *faults) offline(now time.Time) bool {
@@ -36,6 +42,22 @@ func (f *faults) takeFail() int {
 		return f.failStatus
 	}
 	return 0
+}
+
+// takeOpFail reports (and consumes) an injected HTTP failure for op.
+func (f *faults) takeOpFail(op wire.Operation) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	of, ok := f.opFail[op]
+	if !ok {
+		return 0
+	}
+	if of.n--; of.n <= 0 {
+		delete(f.opFail, op)
+	} else {
+		f.opFail[op] = of
+	}
+	return of.status
 }
 
 func (f *faults) takeDrop() bool {
@@ -89,6 +111,23 @@ func (s *Server) FailRequests(n, status int) {
 	s.faults.mu.Lock()
 	s.faults.failN, s.faults.failStatus = n, status
 	s.faults.mu.Unlock()
+}
+
+// FailOperation makes the next n HTTP requests (REST and chat-ntf) for one
+// operation fail with the HTTP status after the request was read, before it
+// takes effect; other operations are unaffected. n ≤ 0 clears the fault. It
+// does not touch CometD operations.
+func (s *Server) FailOperation(op wire.Operation, n, status int) {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	if n <= 0 {
+		delete(s.faults.opFail, op)
+		return
+	}
+	if s.faults.opFail == nil {
+		s.faults.opFail = map[wire.Operation]opFailure{}
+	}
+	s.faults.opFail[op] = opFailure{n: n, status: status}
 }
 
 // SetDelay delays every REST and chat-ntf answer, and every CometD

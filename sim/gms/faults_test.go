@@ -102,6 +102,26 @@ func TestHTTPFaults(t *testing.T) {
 		t.Fatalf("duplicate: %s", a.body)
 	}
 	s.SetDuplicateDelivery(false)
+
+	// A per-operation failure leaves other operations alone and the failed one has no effect.
+	s.FailOperation(wire.OpSendMessage, 1, 500)
+	if a := op(t, s, k, wire.Request{Operation: wire.OpRefresh}); a.status != 200 {
+		t.Fatalf("refresh under a sendMessage fault: %d", a.status)
+	}
+	if a := op(t, s, k, wire.Request{Operation: wire.OpSendMessage, Message: "lost"}); a.status != 500 {
+		t.Fatalf("sendMessage under its fault: %d", a.status)
+	}
+	if a := op(t, s, k, wire.Request{Operation: wire.OpSendMessage, Message: "kept"}); a.status != 200 {
+		t.Fatalf("sendMessage after its fault: %d", a.status)
+	}
+	if msgs := s.Chat(k.ChatID).ClientMessages(); len(msgs) != 1 || msgs[0] != "kept" {
+		t.Fatalf("client messages %q", msgs)
+	}
+	s.FailOperation(wire.OpSendMessage, 3, 502)
+	s.FailOperation(wire.OpSendMessage, 0, 0) // cleared
+	if a := op(t, s, k, wire.Request{Operation: wire.OpSendMessage, Message: "again"}); a.status != 200 {
+		t.Fatalf("sendMessage after the fault was cleared: %d", a.status)
+	}
 }
 
 func TestAgentSide(t *testing.T) {
@@ -256,6 +276,15 @@ func TestControlAPI(t *testing.T) {
 	if st, m := call("POST", "/_sim/faults", `{"offline":1,"fail":0,"delay":"0s","duplicate":false,"dropNotifications":0}`); st != 200 {
 		t.Fatalf("faults %d %v", st, m)
 	}
+	if st, m := call("POST", "/_sim/faults", `{"fail":1,"failStatus":502,"failOperation":"fileGetLimits"}`); st != 200 {
+		t.Fatalf("failOperation %d %v", st, m)
+	}
+	s.FailOperation(wire.OpFileGetLimits, 0, 0)
+	for _, body := range []string{`{"fail":1,"failOperation":"requestNotifications"}`, `{"failOperation":"fileUpload"}`, `{"fail":1,"failStatus":200}`} {
+		if st, _ := call("POST", "/_sim/faults", body); st != 400 {
+			t.Fatalf("%s accepted: %d", body, st)
+		}
+	}
 	if st, _ := call("POST", "/_sim/faults", `{"delay":"soon"}`); st != 400 {
 		t.Fatal("bad duration accepted")
 	}
@@ -304,5 +333,49 @@ func TestWaitChatAndClose(t *testing.T) {
 	s.Close()
 	if _, err := s.WaitChat(context.Background(), "missing"); err != ErrClosed {
 		t.Fatal(err)
+	}
+}
+
+func TestLoseChat(t *testing.T) {
+	t.Run("rest", func(t *testing.T) {
+		s, _ := newSim(t, Options{FlexDisconnectTimeout: -1})
+		k, c := startREST(t, s)
+		a, _ := c.JoinAgent("Ann")
+		if err := c.Lose(); err != nil {
+			t.Fatal(err)
+		}
+		if ended, why := c.Ended(); !ended || why != EndLost {
+			t.Fatalf("Ended() = %v, %q", ended, why)
+		}
+		if s.Chat(k.ChatID) != nil {
+			t.Fatal("a lost chat is still listed")
+		}
+		ans := op(t, s, k, wire.Request{Operation: wire.OpRefresh})
+		if ans.status != http.StatusNotFound || ans.resp.StatusCode != wire.StatusFailed || !ans.resp.ChatEnded {
+			t.Fatalf("refresh of a lost chat: %d %s", ans.status, ans.body)
+		}
+		if err := a.Send("anyone?"); err == nil {
+			t.Fatal("an agent could still send in a lost chat")
+		}
+		if err := c.Lose(); err != ErrChatEnded {
+			t.Fatalf("second Lose: %v", err)
+		}
+	})
+	for _, tr := range transportsUnderTest {
+		t.Run("cometd-"+tr, func(t *testing.T) {
+			s, _ := newSim(t, Options{})
+			cc := newComet(t, s, tr)
+			cc.publish(wire.Request{Operation: wire.OpRequestChat, FirstName: "Joan", LastName: "Smith"})
+			var k wire.Keys
+			k.Apply(cc.next())
+			if err := s.Chat(k.ChatID).Lose(); err != nil {
+				t.Fatal(err)
+			}
+			cc.publish(wire.Request{Operation: wire.OpSendMessage, Message: "hello?", SecureKey: k.SecureKey})
+			r := cc.next()
+			if r.StatusCode != wire.StatusFailed || !r.ChatEnded || len(r.Errors) == 0 {
+				t.Fatalf("operation on a lost chat: %+v", r)
+			}
+		})
 	}
 }

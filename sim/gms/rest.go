@@ -138,6 +138,10 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.ChatID = p.ChatID // the path wins over a form field
+	if st := s.faults.takeOpFail(req.Operation); st != 0 {
+		http.Error(w, "gms: injected failure", st)
+		return
+	}
 	out := s.exec(viaREST, p.Service, req, nil, up)
 	s.finishHTTP(w, r, out)
 }
@@ -162,6 +166,10 @@ func (s *Server) serveNtf(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		re := err.(*wire.RequestError)
 		s.writeJSON(w, http.StatusBadRequest, failure(0, re.Code, re.Field+": "+re.Msg, false).resp)
+		return
+	}
+	if st := s.faults.takeOpFail(req.Operation); st != 0 {
+		http.Error(w, "gms: injected failure", st)
 		return
 	}
 	service := ""
