@@ -7,6 +7,7 @@ package webchatservice_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	simgms "github.com/cxbus/webchat/sim/gms"
 	"github.com/cxbus/webchat/transports"
@@ -204,5 +205,30 @@ func TestEventsGMSSessionLost(t *testing.T) {
 			_, err := s.cmd(webchatservice.CmdSendMessage, map[string]any{"message": "after"})
 			rejects(t, err, webchatservice.ErrNoActiveChat, "There is no active chat session.")
 		})
+	}
+}
+
+// chatServerTimeout (mode C): after a reconnect, requestNotifications goes unanswered
+// cometD.serverTimeoutAfter times in a row (shortened here from Widgets' 30 × 3 s); the event
+// fires once and the chat goes on when GMS answers again.
+func TestEventsGMSChatServerTimeout(t *testing.T) {
+	sim := gmsSim(t, simgms.Options{})
+	cfg := gmsModes[1].cfg(sim, nil)
+	cfg["cometD"].(map[string]any)["notificationRetry"] = 100
+	cfg["cometD"].(map[string]any)["serverTimeoutAfter"] = 3
+	s, chat := gmsActive(t, sim, cfg)
+	sim.Bayeux().SetReplyDelay(2 * time.Second) // every requestNotifications outlives its 100 ms
+	chat.DropCometD()
+	s.wait(webchatservice.EventChatServerTimeout)
+	sim.Bayeux().SetReplyDelay(0)
+	if err := chat.Agents()[0].Send("back"); err != nil {
+		t.Fatal(err)
+	}
+	s.waitMsg("back", false)
+	if n := s.log.count(webchatservice.EventChatServerTimeout); n != 1 {
+		t.Errorf("chatServerTimeout published %d times", n)
+	}
+	if v := s.must(webchatservice.CmdVerifySession, nil); dump(v) != `{"sessionActive":true}` {
+		t.Errorf("verifySession %s", dump(v))
 	}
 }

@@ -126,6 +126,14 @@ type CometDConfig struct {
 	WebsocketEnabled *bool `json:"websocketEnabled,omitempty"`
 	// LogLevel is accepted for compatibility (the Logger option decides).
 	LogLevel string `json:"logLevel,omitempty"`
+	// NotificationRetry is how long, in ms, a requestNotifications sent after a
+	// reconnect waits for its answer before it is sent again (default 3000, as
+	// Widgets) [ours].
+	NotificationRetry int `json:"notificationRetry,omitempty"`
+	// ServerTimeoutAfter is how many unanswered requestNotifications in a row
+	// raise chatServerTimeout (default 30, as Widgets: 90 s at the default
+	// retry) [ours].
+	ServerTimeoutAfter int `json:"serverTimeoutAfter,omitempty"`
 }
 
 // AsyncConfig is `webchat.async`.
@@ -201,9 +209,10 @@ type settings struct {
 	async         bool
 	pageSize      int
 
+	notifyRetry  time.Duration // CometD requestNotifications retry
+	timeoutAfter int           // unanswered requestNotifications before EventServerTimeout
+
 	// Tuning that is not configuration (tests shorten it).
-	notifyRetry      time.Duration // CometD requestNotifications retry
-	timeoutAfter     int           // unanswered requestNotifications before EventServerTimeout
 	bayeuxBackoff    time.Duration // bayeux.Options.BackoffIncrement
 	handshakeCap     int           // consecutive failed handshakes per attempt
 	rehandshakeDelay time.Duration // first delay before a new Bayeux client after a terminal failure
@@ -312,6 +321,18 @@ func (c Config) settings(log zerolog.Logger) (settings, error) {
 				s.apiURL = u
 			}
 		}
+	}
+	switch n := c.CometD.NotificationRetry; {
+	case n < 0:
+		bad("cometD.notificationRetry", "must be a positive number of ms, got %d", n)
+	case n > 0:
+		s.notifyRetry = ms(n)
+	}
+	switch n := c.CometD.ServerTimeoutAfter; {
+	case n < 0:
+		bad("cometD.serverTimeoutAfter", "must be a positive count, got %d", n)
+	case n > 0:
+		s.timeoutAfter = n
 	}
 	for k, v := range c.Headers {
 		if k == "" || strings.ContainsAny(k, " \t\r\n:") || strings.ContainsAny(v, "\r\n") {

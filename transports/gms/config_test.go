@@ -28,6 +28,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"async in REST", `{"dataURL":"http://h/genesys/2/chat/s","async":{"enabled":true}}`, []string{"Async chat only in CometD mode"}},
 		{"negative", `{"dataURL":"http://h/x","ajaxTimeout":-1,"pollExceptionLimit":-2,"onlineAfter":-1,"pollRateMult":-3}`,
 			[]string{"webchat.ajaxTimeout", "webchat.pollExceptionLimit", "webchat.onlineAfter", "webchat.pollRateMult"}},
+		{"negative cometD timings", `{"cometD":{"enabled":true,"cometURL":"http://h/c","notificationRetry":-1,"serverTimeoutAfter":-5}}`,
+			[]string{"webchat.cometD.notificationRetry", "webchat.cometD.serverTimeoutAfter"}},
 		{"wrong type", `{"dataURL":"http://h/x","pollRate":"fast"}`, []string{"webchat.pollRate: must be a int, got a JSON string"}},
 		{"other transport", `{"transport":{"type":"purecloud-v2-sockets"},"dataURL":"http://h/x"}`, []string{"webchat.transport.type"}},
 		{"bad header", `{"dataURL":"http://h/x","headers":{"a b":"c"}}`, []string{"webchat.headers"}},
@@ -80,8 +82,13 @@ func TestConfigDefaultsAndClamping(t *testing.T) {
 		t.Errorf("defaults %+v", d)
 	}
 	cm, _ := Config{CometD: CometDConfig{Enabled: true, CometURL: "ws://h/genesys/cometd"}}.settings(zerolog.Nop())
-	if cm.channel != DefaultChannel || cm.service != "customer-support" || !cm.websocket || cm.pageSize != DefaultPageSize {
+	if cm.channel != DefaultChannel || cm.service != "customer-support" || !cm.websocket || cm.pageSize != DefaultPageSize ||
+		cm.notifyRetry != NotificationRetry || cm.timeoutAfter != ServerTimeoutAfter {
 		t.Errorf("cometd defaults %+v", cm)
+	}
+	ct, _ := Config{CometD: CometDConfig{Enabled: true, CometURL: "ws://h/genesys/cometd", NotificationRetry: 500, ServerTimeoutAfter: 4}}.settings(zerolog.Nop())
+	if ct.notifyRetry != 500*time.Millisecond || ct.timeoutAfter != 4 {
+		t.Errorf("cometD timings %v × %d", ct.notifyRetry, ct.timeoutAfter)
 	}
 	zero := 0
 	z, _ := Config{DataURL: "http://h/x", PollExceptionLimit: &zero}.settings(zerolog.Nop())
