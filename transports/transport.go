@@ -234,8 +234,9 @@ type HistoryPage struct {
 
 // Poller is implemented by polling transports (GMS REST).
 type Poller interface {
-	// Poll runs one poll now; ErrPollInFlight when one is running.
-	Poll(ctx context.Context) error
+	// Poll runs one poll now and returns the server's answer (the Widgets AJAX Response
+	// Object, secrets not yet redacted); ErrPollInFlight when one is running.
+	Poll(ctx context.Context) (json.RawMessage, error)
 	// StartPoll starts polling (idempotent); it reports whether polling actually started.
 	StartPoll(ctx context.Context) (started bool, err error)
 	// StopPoll stops polling; ErrNotPolling when not polling.

@@ -31,7 +31,13 @@ func (s *Service) cmdPoll(ctx context.Context, c *bus.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.deferIO(c, func(ctx context.Context) (any, error) { return nil, p.Poll(ctx) }, nil)
+	s.deferIO(c, func(ctx context.Context) (any, error) {
+		answer, err := p.Poll(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return redactedAnswer(answer), nil
+	}, nil)
 	return nil, nil
 }
 

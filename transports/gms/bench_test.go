@@ -43,7 +43,7 @@ func BenchmarkRESTPoll(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := c.Poll(ctx); err != nil {
+		if _, err := c.Poll(ctx); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -197,7 +197,7 @@ func TestPollingRejectedInCometD(t *testing.T) {
 	if _, err := transports.AsPoller(c.Transport); !errors.Is(err, transports.ErrPollingUnsupported) {
 		t.Fatalf("AsPoller: %v", err)
 	}
-	if err := c.Poll(testCtx(t)); !errors.Is(err, transports.ErrPollingUnsupported) {
+	if _, err := c.Poll(testCtx(t)); !errors.Is(err, transports.ErrPollingUnsupported) {
 		t.Fatalf("Poll: %v", err)
 	}
 	if ok, _ := c.Sleep(testCtx(t)); ok {

@@ -2,6 +2,7 @@ package gms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"time"
@@ -94,7 +95,7 @@ func (t *Transport) pollLoop() {
 		var tick <-chan time.Time
 		if polling {
 			if wait <= 0 {
-				_ = t.pollOnce(t.ctx)
+				_, _ = t.pollOnce(t.ctx)
 				continue
 			}
 			tm.Reset(wait)
@@ -115,9 +116,10 @@ func (t *Transport) pollLoop() {
 
 // pollOnce runs one refresh unless one is in flight (ErrPollInFlight). It
 // returns nil once GMS answered (statusCode 0 or 1), the error otherwise.
-func (t *Transport) pollOnce(ctx context.Context) error {
+// pollOnce runs one refresh; it returns the answer when there is one.
+func (t *Transport) pollOnce(ctx context.Context) (json.RawMessage, error) {
 	if !t.poll.busy.CompareAndSwap(false, true) {
-		return transports.ErrPollInFlight
+		return nil, transports.ErrPollInFlight
 	}
 	defer t.poll.busy.Store(false)
 	start := t.clock.Now()
@@ -134,18 +136,22 @@ func (t *Transport) pollOnce(ctx context.Context) error {
 		}
 	}
 	t.mu.Unlock()
+	var body json.RawMessage
+	if a != nil {
+		body = a.body
+	}
 	if err == nil {
-		return nil
+		return body, nil
 	}
 	var te *transports.TransportError
 	if a != nil && errors.As(err, &te) {
 		switch {
 		case te.StatusCode == int(wire.StatusRetry):
-			return nil // answered; counted by the connectivity state machine
+			return body, nil // answered; counted by the connectivity state machine
 		case errors.Is(err, transports.ErrSessionEnded):
-			return err
+			return body, err
 		case hasCode(te, wire.CodeMessageTooLong):
-			return nil // Widgets drops 204 errors from refresh answers
+			return body, nil // Widgets drops 204 errors from refresh answers
 		}
 		t.mu.Lock()
 		if t.phase == phaseActive {
@@ -153,7 +159,7 @@ func (t *Transport) pollOnce(ctx context.Context) error {
 		}
 		t.mu.Unlock()
 	}
-	return err
+	return body, err
 }
 
 func hasCode(te *transports.TransportError, code int) bool {
@@ -182,12 +188,12 @@ func (t *Transport) sentSomething() {
 // Poll runs one refresh now (Widgets poll). It fails with
 // transports.ErrPollInFlight while a poll runs, and with
 // transports.ErrPollingUnsupported in CometD mode.
-func (t *Transport) Poll(ctx context.Context) error {
+func (t *Transport) Poll(ctx context.Context) (json.RawMessage, error) {
 	if t.set.mode != ModeREST {
-		return transports.ErrPollingUnsupported
+		return nil, transports.ErrPollingUnsupported
 	}
 	if err := t.checkActive(); err != nil {
-		return err
+		return nil, err
 	}
 	return t.pollOnce(ctx)
 }

@@ -172,8 +172,12 @@ func TestPollCommands(t *testing.T) {
 		t.Fatal("polled while stopped")
 	}
 	// A manual poll works while stopped.
-	if err := c.Poll(ctx); err != nil {
+	answer, err := c.Poll(ctx)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if r, err := wire.DecodeResponse(answer); err != nil || r.StatusCode != wire.StatusOK {
+		t.Fatalf("Poll answer %s: %v", answer, err)
 	}
 	if c.reqs.get("refresh") != before+1 {
 		t.Fatal("Poll did not refresh")
@@ -191,11 +195,11 @@ func TestPollCommands(t *testing.T) {
 	c.reqs.mu.Unlock()
 	pctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- c.Poll(pctx) }()
+	go func() { _, err := c.Poll(pctx); done <- err }()
 	if p := <-started; p != "refresh" {
 		t.Fatalf("request %q", p)
 	}
-	if err := c.Poll(ctx); !errors.Is(err, transports.ErrPollInFlight) || err.Error() != "previous poll has not finished." {
+	if _, err := c.Poll(ctx); !errors.Is(err, transports.ErrPollInFlight) || err.Error() != "previous poll has not finished." {
 		t.Fatalf("second poll: %v", err)
 	}
 	cancel()
@@ -206,7 +210,7 @@ func TestPollCommands(t *testing.T) {
 	if err := c.End(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Poll(ctx); !errors.Is(err, transports.ErrSessionEnded) {
+	if _, err := c.Poll(ctx); !errors.Is(err, transports.ErrSessionEnded) {
 		t.Fatalf("Poll after end: %v", err)
 	}
 }
