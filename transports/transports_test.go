@@ -202,11 +202,17 @@ func (s *stub) Close() error                                             { retur
 
 type pollingStub struct{ stub }
 
-func (*pollingStub) Poll(context.Context) error              { return nil }
-func (*pollingStub) StartPoll(context.Context) (bool, error) { return true, nil }
-func (*pollingStub) StopPoll(context.Context) error          { return nil }
-func (*pollingStub) ResetPollExceptions()                    {}
-func (*pollingStub) Polling() bool                           { return true }
+// The stubs must keep up with the interfaces they stand for.
+var (
+	_ Transport = (*stub)(nil)
+	_ Poller    = (*pollingStub)(nil)
+)
+
+func (*pollingStub) Poll(context.Context) (json.RawMessage, error) { return nil, nil }
+func (*pollingStub) StartPoll(context.Context) (bool, error)       { return true, nil }
+func (*pollingStub) StopPoll(context.Context) error                { return nil }
+func (*pollingStub) ResetPollExceptions()                          {}
+func (*pollingStub) Polling() bool                                 { return true }
 func (*pollingStub) SendCustomNotice(context.Context, string, map[string]any) (Sent, error) {
 	return Sent{}, nil
 }

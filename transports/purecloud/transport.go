@@ -42,6 +42,13 @@ const (
 	phaseClosed
 )
 
+// The optional capabilities Genesys Cloud offers; a signature drift fails the build here
+// rather than a type assertion at run time.
+var (
+	_ transports.Transport = (*Transport)(nil)
+	_ transports.History   = (*Transport)(nil)
+)
+
 // Transport is the purecloud-v2-sockets client of one guest chat. Create it
 // with New (or transports.New("purecloud-v2-sockets", …)). It implements
 // transports.Transport and transports.History.
