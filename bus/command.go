@@ -228,7 +228,7 @@ func (b *Bus) dispatchUnregistered(r *Result, plugin string) {
 }
 
 // process runs one mailbox item of plugin p (on p's mailbox goroutine).
-func (b *Bus) process(p *Plugin, it item) {
+func (b *Bus) process(p *Plugin, it *item) {
 	switch it.kind {
 	case itemDispatch:
 		b.runDispatch(p, it.res)
@@ -237,7 +237,7 @@ func (b *Bus) process(p *Plugin, it item) {
 	case itemReady:
 		p.flushReady()
 	case itemEvent:
-		b.deliverEvent(it.sub, it.ev)
+		b.deliverEvent(it.sub, &it.ev)
 	case itemFunc:
 		b.safeRun("callback of "+p.name, it.fn)
 	}

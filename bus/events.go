@@ -119,7 +119,7 @@ func (p *Plugin) Subscribe(name string, fn func(Event)) (*Subscription, error) {
 	for _, n := range names {
 		ev := *b.retained[n]
 		ev.Time = now
-		if err := p.mb.push(item{kind: itemEvent, sub: s, ev: &ev}); err != nil {
+		if err := p.mb.push(item{kind: itemEvent, sub: s, ev: ev}); err != nil {
 			b.deliveryRefused(s, &ev, err)
 		}
 	}
@@ -218,23 +218,24 @@ func (b *Bus) publish(p *Plugin, event string, data any, retain, isReport bool) 
 	} else {
 		full = p.name + "." + event
 	}
-	ev := &Event{Time: b.opts.Now(), Publisher: p.name, Name: full, Data: data}
+	ev := Event{Time: b.opts.Now(), Publisher: p.name, Name: full, Data: data}
 	if b.opts.Debug && !isReport {
 		b.log.Debug().Str("event", ev.Name).Bool("retained", retain).Msg("bus: publish")
 	}
 	if retain {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		b.retained[ev.Name] = ev
+		retained := ev
+		b.retained[ev.Name] = &retained
 		idx = b.subs.Load()
 		exact = idx.exact[eventKey{p.name, event}]
 	}
 	for _, s := range exact {
-		b.enqueueEvent(s, ev, isReport)
+		b.enqueueEvent(s, &ev, isReport)
 	}
 	for _, s := range idx.patterns {
 		if s.pat.matches(p.name, event) {
-			b.enqueueEvent(s, ev, isReport)
+			b.enqueueEvent(s, &ev, isReport)
 		}
 	}
 	return nil
@@ -244,7 +245,7 @@ func (b *Bus) enqueueEvent(s *subscription, ev *Event, isReport bool) {
 	if !s.active.Load() {
 		return
 	}
-	if err := s.owner.mb.push(item{kind: itemEvent, sub: s, ev: ev}); err != nil {
+	if err := s.owner.mb.push(item{kind: itemEvent, sub: s, ev: *ev}); err != nil {
 		if isReport {
 			b.log.Error().Str("subscriber", s.owner.name).Str("event", ev.Name).Err(err).Msg("bus: error event not delivered")
 			return

@@ -19,7 +19,7 @@ type item struct {
 	kind itemKind
 	res  *Result
 	sub  *subscription
-	ev   *Event
+	ev   Event // by value: an event delivery allocates nothing beyond its mailbox slot
 	fn   func()
 }
 
@@ -162,16 +162,16 @@ func (m *mailbox) loop() {
 		}
 		m.mu.Unlock()
 		for i := range n {
-			it := batch[i]
-			batch[i] = item{}
+			it := &batch[i]
 			if m.bus.closed.Load() {
 				// Close took what was queued; items already taken here are refused alike.
 				if it.res != nil {
 					it.res.reject(errClosed)
 				}
-				continue
+			} else {
+				m.bus.process(m.owner, it)
 			}
-			m.bus.process(m.owner, it)
+			*it = item{} // drop the references before the next batch
 		}
 	}
 }

@@ -37,7 +37,9 @@ type Options struct {
 	// (kind "slowConsumer") and logged — never dropped silently.
 	MailboxLimit int
 
-	// Now is the clock used for call and event times and for deadlines. Default: time.Now.
+	// Now is the clock used for call and event times and for deadlines. Default: the system
+	// clock, read as time.Now but cheaper (the wall clock is re-read every second, so a step of
+	// the system clock shows within a second).
 	Now func() time.Time
 }
 
@@ -49,7 +51,7 @@ func (o Options) withDefaults() Options {
 		o.MailboxWarn = DefaultMailboxWarn
 	}
 	if o.Now == nil {
-		o.Now = time.Now
+		o.Now = newFastClock().Now
 	}
 	return o
 }
