@@ -112,14 +112,6 @@ func (p *eventPublisher) publish(e bus.Event) {
 		p.b.log.Debug().Str("event", e.Name).Msg("natsbridge: event name is not a valid subject; not bridged")
 		return
 	}
-	p.data.Reset()
-	err := p.enc.Encode(e.Data)
-	data := bytes.TrimRight(p.data.Bytes(), "\n")
-	if err != nil {
-		p.b.log.Error().Err(err).Str("event", e.Name).Msg("natsbridge: event data not encodable; not bridged")
-		return
-	}
-	p.seq++
 	b := p.buf[:0]
 	b = append(b, `{"time":`...)
 	b = strconv.AppendInt(b, e.Time.UnixMilli(), 10)
@@ -128,13 +120,24 @@ func (p *eventPublisher) publish(e bus.Event) {
 	b = append(b, `,"event":`...)
 	b = appendJSONString(b, e.Name)
 	b = append(b, `,"data":`...)
-	b = append(b, data...)
+	b, ok := appendJSON(b, e.Data)
+	if !ok {
+		p.data.Reset()
+		if err := p.enc.Encode(e.Data); err != nil {
+			p.buf = b
+			p.b.log.Error().Err(err).Str("event", e.Name).Msg("natsbridge: event data not encodable; not bridged")
+			return
+		}
+		b = append(b, bytes.TrimRight(p.data.Bytes(), "\n")...)
+	}
+	p.seq++
 	b = append(b, `,"session":"`...)
 	b = append(b, p.session...) // session ids are hex
 	b = append(b, `","seq":`...)
 	b = strconv.AppendUint(b, p.seq, 10)
 	b = append(b, '}')
 	p.buf = b
+	var err error
 	if p.msgIDPre == "" {
 		err = p.b.opts.Conn.Publish(subject, b)
 	} else {
@@ -144,19 +147,6 @@ func (p *eventPublisher) publish(e bus.Event) {
 	if err != nil {
 		p.b.log.Error().Err(err).Str("event", e.Name).Msg("natsbridge: event publish failed")
 	}
-}
-
-// appendJSONString appends s as a JSON string.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }
 
 // validSubject reports whether every token of s is valid (events with spaces in data values are not).
