@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -89,6 +90,7 @@ type Bridge struct {
 	svc     micro.Service
 	nodeSub *nats.Subscription
 	own     *owner
+	stream  *streamWriter // nil without an event stream
 
 	statsMu     sync.Mutex
 	asyncErrors map[string]int64
@@ -137,6 +139,13 @@ func New(opts Options) (*Bridge, error) {
 			return nil, fmt.Errorf("%w: the private command %s cannot be bridged", ErrInvalidOptions, c)
 		}
 		b.allow[c] = true
+	}
+	if opts.EventStream != nil {
+		w, err := newStreamWriter(b, *opts.EventStream)
+		if err != nil {
+			return nil, err
+		}
+		b.stream = w
 	}
 	if opts.Ownership != nil {
 		own, err := newOwner(b, *opts.Ownership)
@@ -233,10 +242,24 @@ func (b *Bridge) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		return fmt.Errorf("natsbridge: shutdown: %w", ctx.Err())
 	}
-	if b.own == nil {
-		return nil
+	var err error
+	if b.own != nil {
+		err = b.own.releaseAll(ctx)
 	}
-	return b.own.releaseAll(ctx)
+	if b.stream != nil {
+		// The sessions' last events are in flight: wait for the stream to have them.
+		err = errors.Join(err, b.stream.flush(ctx))
+		b.stream.close()
+	}
+	return err
+}
+
+// StreamStats reports what was stored in the event stream; zero without one.
+func (b *Bridge) StreamStats() StreamStats {
+	if b.stream == nil {
+		return StreamStats{}
+	}
+	return b.stream.stats()
 }
 
 // Close stops serving at once without waiting (Shutdown is the graceful form). Leases are not
@@ -255,6 +278,9 @@ func (b *Bridge) Close() {
 	}
 	if b.nodeSub != nil {
 		b.nodeSub.Unsubscribe()
+	}
+	if b.stream != nil {
+		b.stream.close()
 	}
 }
 

@@ -8,29 +8,37 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/cxbus/webchat/bus"
 	"github.com/cxbus/webchat/transports"
 )
 
+// DefaultStreamDuplicates is the event stream's default de-duplication window.
+const DefaultStreamDuplicates = 2 * time.Minute
+
 // EventStream stores every session event in a JetStream stream, so consumers can replay a
-// session from any point (filter on <prefix>.<session>.evt.>). Each event carries a
-// Nats-Msg-Id of node, node start, session and sequence, so the stream drops a re-sent event.
+// session from any point (filter on <prefix>.<session>.evt.>, the live subjects). The bridge
+// publishes the stream's copy of each event on <prefix>.stored.<session>.evt.… with a
+// Nats-Msg-Id of node, node start, session and sequence, waits for the stream's
+// acknowledgement and publishes it again until acknowledged (see StreamStats); the stream maps
+// the subject back to the live one and drops a re-sent copy.
 type EventStream struct {
 	// Stream is the stream name. Default "WEBCHAT_EVENTS".
 	Stream string
-	// Create creates or updates the stream on Start with the subjects <prefix>.*.evt.>.
+	// Create creates or updates the stream on Start (see EnsureStream). Without it the stream
+	// must exist with the configuration EnsureStream gives.
 	Create bool
 	// MaxAge bounds how long events are kept (0: forever). Replicas for clusters (default 1).
 	MaxAge   time.Duration
 	Replicas int
-	// Duplicates is the de-duplication window (default 2 minutes).
+	// Duplicates is the de-duplication window (default DefaultStreamDuplicates). An event the
+	// stream has not acknowledged is retried for half of it.
 	Duplicates time.Duration
 }
 
-// EnsureStream creates or updates the event stream for prefix.
+// EnsureStream creates or updates the event stream for prefix: file storage, subjects
+// <prefix>.stored.*.evt.> transformed to <prefix>.*.evt.> as they are stored.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, prefix string, es EventStream) (jetstream.Stream, error) {
 	if es.Stream == "" {
 		es.Stream = "WEBCHAT_EVENTS"
@@ -38,9 +46,17 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, prefix string, es
 	if prefix == "" {
 		prefix = DefaultPrefix
 	}
+	if es.Duplicates <= 0 {
+		es.Duplicates = DefaultStreamDuplicates
+	}
+	subj := Subjects{Prefix: prefix}
 	cfg := jetstream.StreamConfig{
-		Name:       es.Stream,
-		Subjects:   []string{Subjects{Prefix: prefix}.Events("*")},
+		Name:     es.Stream,
+		Subjects: []string{subj.StoredEvents("*")},
+		SubjectTransform: &jetstream.SubjectTransformConfig{
+			Source:      subj.StoredEvents("*"),
+			Destination: subj.Prefix + ".{{wildcard(1)}}.evt.>",
+		},
 		MaxAge:     es.MaxAge,
 		Replicas:   es.Replicas,
 		Duplicates: es.Duplicates,
@@ -58,8 +74,9 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream, prefix string, es
 type eventPublisher struct {
 	b        *Bridge
 	session  string
-	base     string            // <prefix>.<session>.evt.
-	subjects map[string]string // event name → subject ("" = not a valid subject)
+	base     string                  // <prefix>.<session>.evt.
+	stored   string                  // <prefix>.stored.<session>.evt.
+	subjects map[string]eventSubject // by event name
 	seq      uint64
 	msgIDPre string // Nats-Msg-Id prefix; empty without an event stream
 	buf      []byte
@@ -70,10 +87,15 @@ type eventPublisher struct {
 // maxCachedSubjects bounds the subject cache (data events can have many distinct names).
 const maxCachedSubjects = 512
 
+// eventSubject are an event's live and stored subjects; live is "" when the name is not a
+// valid subject.
+type eventSubject struct{ live, stored string }
+
 func newEventPublisher(b *Bridge, session string) *eventPublisher {
-	p := &eventPublisher{b: b, session: session, base: b.subj.Event(session, ""), subjects: map[string]string{}}
+	p := &eventPublisher{b: b, session: session, base: b.subj.Event(session, ""), stored: b.subj.StoredEvent(session, ""),
+		subjects: map[string]eventSubject{}}
 	p.enc = json.NewEncoder(&p.data)
-	if b.opts.EventStream != nil {
+	if b.stream != nil {
 		p.msgIDPre = b.opts.NodeID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + session + "-"
 	}
 	return p
@@ -91,13 +113,15 @@ type BridgedEvent struct {
 	Seq       uint64          `json:"seq"`
 }
 
-func (p *eventPublisher) subject(name string) string {
+func (p *eventPublisher) subject(name string) eventSubject {
 	if s, ok := p.subjects[name]; ok {
 		return s
 	}
-	s := p.base + name
-	if !validSubject(s) {
-		s = ""
+	s := eventSubject{live: p.base + name}
+	if !validSubject(s.live) {
+		s.live = ""
+	} else if p.msgIDPre != "" {
+		s.stored = p.stored + name
 	}
 	if len(p.subjects) < maxCachedSubjects {
 		p.subjects[name] = s
@@ -107,7 +131,7 @@ func (p *eventPublisher) subject(name string) string {
 
 func (p *eventPublisher) publish(e bus.Event) {
 	subject := p.subject(e.Name)
-	if subject == "" {
+	if subject.live == "" {
 		// e.g. a data event of a string with spaces (WebChatService.data.key:'a b').
 		p.b.log.Debug().Str("event", e.Name).Msg("natsbridge: event name is not a valid subject; not bridged")
 		return
@@ -137,15 +161,11 @@ func (p *eventPublisher) publish(e bus.Event) {
 	b = strconv.AppendUint(b, p.seq, 10)
 	b = append(b, '}')
 	p.buf = b
-	var err error
-	if p.msgIDPre == "" {
-		err = p.b.opts.Conn.Publish(subject, b)
-	} else {
-		m := &nats.Msg{Subject: subject, Data: b, Header: nats.Header{nats.MsgIdHdr: []string{p.msgIDPre + strconv.FormatUint(p.seq, 10)}}}
-		err = p.b.opts.Conn.PublishMsg(m)
-	}
-	if err != nil {
+	if err := p.b.opts.Conn.Publish(subject.live, b); err != nil {
 		p.b.log.Error().Err(err).Str("event", e.Name).Msg("natsbridge: event publish failed")
+	}
+	if p.msgIDPre != "" {
+		p.b.stream.publish(subject.stored, b, p.msgIDPre+strconv.FormatUint(p.seq, 10))
 	}
 }
 

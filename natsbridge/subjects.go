@@ -34,6 +34,17 @@ func (s Subjects) Event(session, event string) string {
 // Events is the wildcard for every event of a session ("*" for all sessions).
 func (s Subjects) Events(session string) string { return s.Prefix + "." + session + ".evt.>" }
 
+// StoredEvent is the subject of the event stream's copy of a session event,
+// <prefix>.stored.<session>.evt.<Plugin>.<event> (see EventStream); not for live subscribers.
+func (s Subjects) StoredEvent(session, event string) string {
+	return s.Prefix + ".stored." + session + ".evt." + event
+}
+
+// StoredEvents matches the event stream's copies of a session's events ("*": every session).
+func (s Subjects) StoredEvents(session string) string {
+	return s.Prefix + ".stored." + session + ".evt.>"
+}
+
 // AllCommands is the wildcard the command endpoint listens on.
 func (s Subjects) AllCommands() string { return s.Prefix + ".*.cmd.>" }
 
