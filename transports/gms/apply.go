@@ -85,6 +85,14 @@ func (t *Transport) deliverLocked(a *answer, next bool) {
 		if e.Type == wire.EventMessage && m.From.Type == transports.ParticipantClient {
 			t.own.add(m.Index, e.Text, m.Timestamp)
 		}
+		switch e.Type {
+		case wire.EventMessage, wire.EventParticipantJoined, wire.EventParticipantLeft:
+			t.idleAlerted = false // these always reset Chat Server's idle timers
+		case wire.EventCustomNotice:
+			if p, _ := e.EventAttributes["purpose"].(string); p == "cancel-idle-timer" {
+				t.idleAlerted = false
+			}
+		}
 		batch = append(batch, m)
 		if st, ok := typingState(e); ok && m.From.Type != transports.ParticipantClient {
 			flush()
@@ -94,6 +102,7 @@ func (t *Transport) deliverLocked(a *answer, next bool) {
 		switch e.Type {
 		case wire.EventIdleAlert:
 			flush()
+			t.idleAlerted = true
 			secs, _ := e.IdleSecondsLeft()
 			t.emitLocked(transports.Event{Kind: transports.EventIdleAlert, IdleSecondsLeft: secs})
 		case wire.EventIdleClose:

@@ -86,6 +86,11 @@ type Config struct {
 	// DisconnectAfter (default 1 = Widgets) consecutive transport failures
 	// (network, timeout, HTTP 5xx) raise EventDisconnected [ours].
 	DisconnectAfter int `json:"disconnectAfter,omitempty"`
+	// AutoCancelIdleTimer: after an IdleAlert, the customer's next typing
+	// sends the cancel-idle-timer customNotice (as Widgets' wake does), so a
+	// customer who is writing is not closed for inactivity even when Chat
+	// Server does not count typing notices. Default false [ours].
+	AutoCancelIdleTimer bool `json:"autoCancelIdleTimer,omitempty"`
 
 	// CometD is the `cometD` section (CometD mode when Enabled).
 	CometD CometDConfig `json:"cometD"`

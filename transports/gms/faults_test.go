@@ -10,6 +10,7 @@ import (
 
 	simgms "github.com/cxbus/webchat/sim/gms"
 	"github.com/cxbus/webchat/transports"
+	"github.com/cxbus/webchat/transports/gms/wire"
 )
 
 // sendAsync sends text in the background; the result arrives on the channel.
@@ -509,6 +510,58 @@ func TestAmbiguousSendError(t *testing.T) {
 		}
 		if n := clientSaid(chat, "maybe"); n != 1 {
 			t.Fatalf("stored %d times", n)
+		}
+	})
+}
+
+// TestAutoCancelIdleTimer: with autoCancelIdleTimer, the first typing after an IdleAlert sends
+// one cancel-idle-timer customNotice (Chat Server then restarts its idle timers); later typing
+// sends none until the next alert; without the option typing never does.
+func TestAutoCancelIdleTimer(t *testing.T) {
+	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
+		for _, on := range []bool{true, false} {
+			t.Run(fmt.Sprint("autoCancelIdleTimer=", on), func(t *testing.T) {
+				ctx := testCtx(t)
+				s := startSim(t, simgms.Options{Idle: simgms.IdleOptions{Enabled: true, Close: 30 * time.Second}})
+				cfg := mk(s)
+				cfg.AutoCancelIdleTimer = on
+				c := newClient(t, cfg)
+				chat := c.startChat(t, ctx, s)
+				cancels := func() int {
+					n := 0
+					for _, e := range chat.Transcript() {
+						if e.Type == wire.EventCustomNotice && e.EventAttributes["purpose"] == "cancel-idle-timer" {
+							n++
+						}
+					}
+					return n
+				}
+				if err := c.Typing(ctx, "be", true); err != nil {
+					t.Fatal(err)
+				}
+				if n := cancels(); n != 0 {
+					t.Fatalf("%d notices before any alert", n)
+				}
+				if err := chat.IdleAlert(); err != nil {
+					t.Fatal(err)
+				}
+				c.rec.waitFor(t, "idle alert", hasKind(transports.EventIdleAlert))
+				for range 2 {
+					if err := c.Typing(ctx, "still here", true); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want := 0
+				if on {
+					want = 1
+				}
+				if n := cancels(); n != want {
+					t.Fatalf("%d cancel-idle-timer notices after an alert and two typings, want %d", n, want)
+				}
+				if ended, _ := chat.Ended(); ended {
+					t.Fatal("the chat ended")
+				}
+			})
 		}
 	})
 }

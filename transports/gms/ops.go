@@ -113,9 +113,21 @@ func (t *Transport) Typing(ctx context.Context, preview string, typing bool) err
 		t.preview = ""
 	}
 	up := t.conn.up()
+	cancelIdle := typing && up && t.idleAlerted && t.set.cfg.AutoCancelIdleTimer
+	if cancelIdle {
+		t.idleAlerted = false
+	}
 	t.mu.Unlock()
 	if !up {
 		return nil
+	}
+	if cancelIdle {
+		if _, err := t.SendCustomNotice(ctx, "", CancelIdleAttributes); err != nil {
+			t.log.Debug().Err(err).Msg("gms: cancel-idle-timer notice failed")
+			t.mu.Lock()
+			t.idleAlerted = true // the next typing tries again
+			t.mu.Unlock()
+		}
 	}
 	op, ev := wire.OpStartTyping, wire.EventTypingStarted
 	if !typing {

@@ -82,6 +82,9 @@ type Transport struct {
 	own       ownLog
 	ending    bool // End sent disconnect: a chatEnded is ours
 	idleClose bool // an IdleClose was seen: the end is for inactivity
+	// idleAlerted: an IdleAlert came and no activity has reset Chat Server's
+	// idle timers since (AutoCancelIdleTimer).
+	idleAlerted bool
 	endReason transports.EndReason
 	endErr    error
 	histFirst int64 // every index ≥ histFirst was delivered or is being delivered
