@@ -85,10 +85,10 @@ type Transport struct {
 	// idleAlerted: an IdleAlert came and no activity has reset Chat Server's
 	// idle timers since (AutoCancelIdleTimer).
 	idleAlerted bool
-	endReason transports.EndReason
-	endErr    error
-	histFirst int64 // every index ≥ histFirst was delivered or is being delivered
-	histMu    sync.Mutex
+	endReason   transports.EndReason
+	endErr      error
+	histFirst   int64 // every index ≥ histFirst was delivered or is being delivered
+	histMu      sync.Mutex
 
 	// REST polling.
 	poll pollState
