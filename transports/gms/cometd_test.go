@@ -8,6 +8,7 @@ import (
 
 	simgms "github.com/cxbus/webchat/sim/gms"
 	"github.com/cxbus/webchat/transports"
+	"github.com/cxbus/webchat/transports/transporttest"
 )
 
 // cometdModes runs f over WebSocket and long-polling.
@@ -49,7 +50,7 @@ func TestCometDFaults(t *testing.T) {
 				chat := c.startChat(t, ctx, s)
 				ann, _ := chat.JoinAgent("Ann")
 				ann.Send("before")
-				c.rec.waitFor(t, "before", msgWith(transports.TypeMessage, transports.ParticipantAgent, "before"))
+				c.rec.WaitFor(t, "before", msgWith(transports.TypeMessage, transports.ParticipantAgent, "before"))
 				f.inject(s, chat)
 				for i := 0; i < 3; i++ {
 					ann.Send(fmt.Sprint("meanwhile ", i))
@@ -59,21 +60,21 @@ func TestCometDFaults(t *testing.T) {
 				}
 				down := f.down(ws)
 				if down {
-					c.rec.waitFor(t, "reconnected", hasKind(transports.EventReconnected))
+					c.rec.WaitFor(t, "reconnected", hasKind(transports.EventReconnected))
 				}
-				c.rec.waitFor(t, "meanwhile", msgWith(transports.TypeMessage, transports.ParticipantAgent, "meanwhile 2"))
+				c.rec.WaitFor(t, "meanwhile", msgWith(transports.TypeMessage, transports.ParticipantAgent, "meanwhile 2"))
 				ann.Send("after")
-				evs := c.rec.waitFor(t, "after", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after"))
+				evs := c.rec.WaitFor(t, "after", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after"))
 				d, r := count(evs, transports.EventDisconnected), count(evs, transports.EventReconnected)
 				switch {
 				case down:
 					onceEach(t, evs, transports.EventDisconnected, transports.EventReconnected)
 				case f.maybeDown:
 					if d != r || d > 1 {
-						t.Errorf("%d disconnected / %d reconnected, want a pair or none: %v", d, r, kinds(evs))
+						t.Errorf("%d disconnected / %d reconnected, want a pair or none: %v", d, r, transporttest.Kinds(evs))
 					}
 				case d+r != 0:
-					t.Errorf("a 402 re-handshake reported as a disconnect: %v", kinds(evs))
+					t.Errorf("a 402 re-handshake reported as a disconnect: %v", transporttest.Kinds(evs))
 				}
 				if n := clientSaid(chat, "client meanwhile"); n != 1 {
 					t.Errorf("stored %d times", n)
@@ -95,7 +96,7 @@ func TestCometDDroppedNotifications(t *testing.T) {
 		c := newClient(t, cometConfig(s, ws))
 		chat := c.startChat(t, ctx, s)
 		ann, _ := chat.JoinAgent("Ann")
-		c.rec.waitFor(t, "agent", msgWith(transports.TypeParticipantJoined, transports.ParticipantAgent, ""))
+		c.rec.WaitFor(t, "agent", msgWith(transports.TypeParticipantJoined, transports.ParticipantAgent, ""))
 		s.DropNotifications(2)
 		for i := 0; i < 5; i++ {
 			ann.Send(fmt.Sprint("m", i))
@@ -117,11 +118,11 @@ func TestCometDServerTimeout(t *testing.T) {
 	ann, _ := chat.JoinAgent("Ann")
 	s.Bayeux().SetReplyDelay(2e9) // publishes are acknowledged after 2 s: every try times out
 	chat.DropCometD()
-	c.rec.waitFor(t, "server timeout", hasKind(transports.EventServerTimeout))
+	c.rec.WaitFor(t, "server timeout", hasKind(transports.EventServerTimeout))
 	s.Bayeux().SetReplyDelay(0)
 	ann.Send("back")
-	evs := c.rec.waitFor(t, "back", msgWith(transports.TypeMessage, transports.ParticipantAgent, "back"))
-	c.rec.waitFor(t, "reconnected", hasKind(transports.EventReconnected))
+	evs := c.rec.WaitFor(t, "back", msgWith(transports.TypeMessage, transports.ParticipantAgent, "back"))
+	c.rec.WaitFor(t, "reconnected", hasKind(transports.EventReconnected))
 	if n := count(evs, transports.EventServerTimeout); n != 1 {
 		t.Errorf("%d server timeouts", n)
 	}
@@ -161,10 +162,10 @@ func TestCometDReplacesClientThatGaveUp(t *testing.T) {
 	ann, _ := chat.JoinAgent("Ann")
 	s.Bayeux().FailRequests(3*HandshakeAttempts, 503)
 	chat.ForgetCometD()
-	c.rec.waitFor(t, "disconnected", hasKind(transports.EventDisconnected))
+	c.rec.WaitFor(t, "disconnected", hasKind(transports.EventDisconnected))
 	ann.Send("survived")
-	c.rec.waitFor(t, "survived", msgWith(transports.TypeMessage, transports.ParticipantAgent, "survived"))
-	evs := c.rec.waitFor(t, "reconnected", hasKind(transports.EventReconnected))
+	c.rec.WaitFor(t, "survived", msgWith(transports.TypeMessage, transports.ParticipantAgent, "survived"))
+	evs := c.rec.WaitFor(t, "reconnected", hasKind(transports.EventReconnected))
 	onceEach(t, evs, transports.EventDisconnected, transports.EventReconnected)
 	waitIndex(t, c, chat)
 	checkTranscript(t, c, chat)
@@ -183,7 +184,7 @@ func TestCometDDeprecatedIDs(t *testing.T) {
 	chat := s.Chats()[0]
 	ann, _ := chat.JoinAgent("Ann")
 	ann.Send("hi")
-	c.rec.waitFor(t, "hi", msgWith(transports.TypeMessage, transports.ParticipantAgent, "hi"))
+	c.rec.WaitFor(t, "hi", msgWith(transports.TypeMessage, transports.ParticipantAgent, "hi"))
 	got := c.SessionData()
 	if got.Get(KeySecureKey) != chat.Keys().SecureKey || got.Get(KeySessionID) == "deprecated" || got.Get(KeyUserID) == "deprecated" {
 		t.Fatalf("session data %v (start: %v)", got, sd)

@@ -139,16 +139,16 @@ func TestSecretsNeverLogged(t *testing.T) {
 		keys = append(keys, chat.Keys().SecureKey)
 		ann, _ := chat.JoinAgent("Ann")
 		ann.Send("hi")
-		c.rec.waitFor(t, "hi", msgWith(transports.TypeMessage, transports.ParticipantAgent, "hi"))
+		c.rec.WaitFor(t, "hi", msgWith(transports.TypeMessage, transports.ParticipantAgent, "hi"))
 		if c.Mode() == ModeCometD {
 			chat.ForgetCometD() // re-handshake and requestNotifications
 			ann.Send("after forget")
-			c.rec.waitFor(t, "after forget", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after forget"))
+			c.rec.WaitFor(t, "after forget", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after forget"))
 		}
 		_, sendErr := c.Send(ctx, transports.Outgoing{Text: ""})
 		_, upErr := c.UploadFile(ctx, transports.FileUpload{Name: "x.exe", Body: strings.NewReader("x")})
 		c.End(ctx)
-		evs := c.rec.waitClosed(t)
+		evs := c.rec.WaitClosed(t)
 		texts := logs.String()
 		for _, e := range evs {
 			if e.Err != nil {

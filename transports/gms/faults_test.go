@@ -11,6 +11,7 @@ import (
 	simgms "github.com/cxbus/webchat/sim/gms"
 	"github.com/cxbus/webchat/transports"
 	"github.com/cxbus/webchat/transports/gms/wire"
+	"github.com/cxbus/webchat/transports/transporttest"
 )
 
 // sendAsync sends text in the background; the result arrives on the channel.
@@ -39,7 +40,7 @@ func onceEach(t *testing.T, evs []transports.Event, ks ...transports.EventKind) 
 	t.Helper()
 	for _, k := range ks {
 		if n := count(evs, k); n != 1 {
-			t.Errorf("%d %v events, want 1; events %v", n, k, kinds(evs))
+			t.Errorf("%d %v events, want 1; events %v", n, k, transporttest.Kinds(evs))
 		}
 	}
 }
@@ -66,7 +67,7 @@ func TestChatServerOffline(t *testing.T) {
 		chat := c.startChat(t, ctx, s)
 		ann, _ := chat.JoinAgent("Ann")
 		ann.Send("before")
-		c.rec.waitFor(t, "before", msgWith(transports.TypeMessage, transports.ParticipantAgent, "before"))
+		c.rec.WaitFor(t, "before", msgWith(transports.TypeMessage, transports.ParticipantAgent, "before"))
 
 		rest := c.Mode() == ModeREST
 		if rest {
@@ -79,17 +80,17 @@ func TestChatServerOffline(t *testing.T) {
 			// CometD has no polling: an operation meets the outage.
 			go c.SendCustomNotice(ctx, "probe", nil)
 		}
-		c.rec.waitFor(t, "offline", hasKind(transports.EventServerOffline))
+		c.rec.WaitFor(t, "offline", hasKind(transports.EventServerOffline))
 		if rest {
 			ann.Send("during") // delivered once the Chat Server answers again
 		}
 		res := sendAsync(ctx, c, "sent while offline")
-		c.rec.waitFor(t, "online", hasKind(transports.EventServerOnline))
+		c.rec.WaitFor(t, "online", hasKind(transports.EventServerOnline))
 		if err := waitErr(t, res); err != nil {
 			t.Fatalf("Send: %v", err)
 		}
 		ann.Send("after")
-		evs := c.rec.waitFor(t, "after", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after"))
+		evs := c.rec.WaitFor(t, "after", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after"))
 		onceEach(t, evs, transports.EventServerOffline, transports.EventServerOnline, transports.EventDisconnected, transports.EventReconnected)
 		if n := clientSaid(chat, "sent while offline"); n != 1 {
 			t.Errorf("message stored %d times", n)
@@ -135,7 +136,7 @@ func TestHTTPFailures(t *testing.T) {
 				// client's next request meets the failures.
 				ann.Send("release")
 			}
-			c.rec.waitFor(t, "disconnected", hasKind(transports.EventDisconnected))
+			c.rec.WaitFor(t, "disconnected", hasKind(transports.EventDisconnected))
 			if mode == "rest" {
 				s.FailRequests(0, 0)
 			} else {
@@ -145,9 +146,9 @@ func TestHTTPFailures(t *testing.T) {
 			if err := waitErr(t, sendAsync(ctx, c, "hello")); err != nil {
 				t.Fatal(err)
 			}
-			c.rec.waitFor(t, "reconnected", hasKind(transports.EventReconnected))
-			c.rec.waitFor(t, "during", msgWith(transports.TypeMessage, transports.ParticipantAgent, "during"))
-			evs := c.rec.snapshot()
+			c.rec.WaitFor(t, "reconnected", hasKind(transports.EventReconnected))
+			c.rec.WaitFor(t, "during", msgWith(transports.TypeMessage, transports.ParticipantAgent, "during"))
+			evs := c.rec.Events()
 			onceEach(t, evs, transports.EventDisconnected, transports.EventReconnected)
 			if n := count(evs, transports.EventServerOffline); n != 0 {
 				t.Errorf("%d offline events for HTTP failures", n)
@@ -218,7 +219,7 @@ func TestSlowResponses(t *testing.T) {
 		}
 		ann, _ := chat.JoinAgent("Ann")
 		ann.Send("fast again")
-		c.rec.waitFor(t, "agent", msgWith(transports.TypeMessage, transports.ParticipantAgent, "fast again"))
+		c.rec.WaitFor(t, "agent", msgWith(transports.TypeMessage, transports.ParticipantAgent, "fast again"))
 		if n := clientSaid(chat, "slow hello"); n != 1 {
 			t.Errorf("message stored %d times, want 1", n)
 		}
@@ -281,10 +282,10 @@ func TestKeyRotation(t *testing.T) {
 		c := newClient(t, mk(s))
 		chat := c.startChat(t, ctx, s)
 		ann, _ := chat.JoinAgent("Ann")
-		c.rec.waitFor(t, "agent joined", msgWith(transports.TypeParticipantJoined, transports.ParticipantAgent, ""))
+		c.rec.WaitFor(t, "agent joined", msgWith(transports.TypeParticipantJoined, transports.ParticipantAgent, ""))
 		keys := chat.MoveChatServer(simgms.MoveOptions{NewUserID: true})
 		ann.Send("after the move")
-		evs := c.rec.waitFor(t, "new keys", func(evs []transports.Event) bool {
+		evs := c.rec.WaitFor(t, "new keys", func(evs []transports.Event) bool {
 			for _, e := range evs {
 				if e.Kind == transports.EventSessionData && e.SessionData.Get(KeyAlias) == keys.Alias {
 					return true
@@ -307,7 +308,7 @@ func TestKeyRotation(t *testing.T) {
 		if _, err := c.Send(ctx, transports.Outgoing{Text: "with the new key"}); err != nil {
 			t.Fatal(err)
 		}
-		c.rec.waitFor(t, "agent after move", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after the move"))
+		c.rec.WaitFor(t, "agent after move", msgWith(transports.TypeMessage, transports.ParticipantAgent, "after the move"))
 		waitIndex(t, c, chat)
 		checkTranscript(t, c, chat)
 	})
@@ -323,7 +324,7 @@ func TestSessionLost(t *testing.T) {
 		chat := c.startChat(t, ctx, s)
 		chat.MoveChatServer(simgms.MoveOptions{})
 		_, err := c.SendCustomNotice(ctx, "hello?", nil)
-		evs := c.rec.waitClosed(t)
+		evs := c.rec.WaitClosed(t)
 		last := evs[len(evs)-1]
 		if last.Kind != transports.EventEnded || last.Reason != transports.EndedSessionLost {
 			t.Fatalf("last event %v (%v), want ended(sessionLost)", last, last.Err)
@@ -349,7 +350,7 @@ func TestAgentEndsChat(t *testing.T) {
 		chat.JoinAgent("Ann")
 		chat.JoinSupervisor("Sam")
 		chat.End()
-		evs := c.rec.waitClosed(t)
+		evs := c.rec.WaitClosed(t)
 		last := evs[len(evs)-1]
 		if last.Kind != transports.EventEnded || last.Reason != transports.EndedByServer {
 			t.Fatalf("last event %v", last)
@@ -378,7 +379,7 @@ func TestIdle(t *testing.T) {
 		if err := chat.IdleAlert(); err != nil {
 			t.Fatal(err)
 		}
-		evs := c.rec.waitFor(t, "idle alert", hasKind(transports.EventIdleAlert))
+		evs := c.rec.WaitFor(t, "idle alert", hasKind(transports.EventIdleAlert))
 		for _, e := range evs {
 			if e.Kind == transports.EventIdleAlert && e.IdleSecondsLeft != 30 {
 				t.Fatalf("secondsLeft %d, want 30", e.IdleSecondsLeft)
@@ -390,7 +391,7 @@ func TestIdle(t *testing.T) {
 		if err := chat.IdleClose(); err != nil {
 			t.Fatal(err)
 		}
-		evs = c.rec.waitClosed(t)
+		evs = c.rec.WaitClosed(t)
 		var seq []transports.EventKind
 		for _, e := range evs {
 			if e.Kind == transports.EventIdleClose || e.Kind == transports.EventEnded {
@@ -398,7 +399,7 @@ func TestIdle(t *testing.T) {
 			}
 		}
 		if len(seq) != 2 || seq[0] != transports.EventIdleClose || evs[len(evs)-1].Reason != transports.EndedIdle {
-			t.Fatalf("events %v, want idleClose then ended(idle)", kinds(evs))
+			t.Fatalf("events %v, want idleClose then ended(idle)", transporttest.Kinds(evs))
 		}
 	})
 }
@@ -545,7 +546,7 @@ func TestAutoCancelIdleTimer(t *testing.T) {
 				if err := chat.IdleAlert(); err != nil {
 					t.Fatal(err)
 				}
-				c.rec.waitFor(t, "idle alert", hasKind(transports.EventIdleAlert))
+				c.rec.WaitFor(t, "idle alert", hasKind(transports.EventIdleAlert))
 				for range 2 {
 					if err := c.Typing(ctx, "still here", true); err != nil {
 						t.Fatal(err)

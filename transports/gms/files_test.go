@@ -62,7 +62,7 @@ func TestFiles(t *testing.T) {
 		if res.FileID == "" {
 			t.Fatal("no file id")
 		}
-		evs := c.rec.waitFor(t, "FileUploaded", msgWith(transports.TypeFileUploaded, transports.ParticipantClient, ""))
+		evs := c.rec.WaitFor(t, "FileUploaded", msgWith(transports.TypeFileUploaded, transports.ParticipantClient, ""))
 		for _, m := range messages(evs) {
 			if m.Type == transports.TypeFileUploaded {
 				if m.File == nil || m.File.ID != res.FileID || m.File.Name != "invoice.pdf" || m.File.Size != 14 || m.File.Description != "my invoice" {
@@ -94,7 +94,7 @@ func TestFiles(t *testing.T) {
 		if err := c.DeleteFile(ctx, res.FileID); err != nil {
 			t.Fatal(err)
 		}
-		c.rec.waitFor(t, "FileDeleted", msgWith(transports.TypeFileDeleted, transports.ParticipantClient, ""))
+		c.rec.WaitFor(t, "FileDeleted", msgWith(transports.TypeFileDeleted, transports.ParticipantClient, ""))
 		if err := c.DeleteFile(ctx, agentFile); !errors.As(err, &te) {
 			t.Fatalf("deleting the agent's file: %v", err)
 		}

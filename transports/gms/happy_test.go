@@ -18,7 +18,7 @@ func TestHappyPath(t *testing.T) {
 		if got := chat.UserData()["customerId"]; got != "42" {
 			t.Errorf("userData customerId = %q, want 42 (JSON-encoded number)", got)
 		}
-		evs := c.rec.snapshot()
+		evs := c.rec.Events()
 		if evs[0].Kind != transports.EventConnected {
 			t.Fatalf("first event %v, want connected", evs[0])
 		}
@@ -33,7 +33,7 @@ func TestHappyPath(t *testing.T) {
 		if err := ann.Send("Hello Joan"); err != nil {
 			t.Fatal(err)
 		}
-		evs = c.rec.waitFor(t, "agent message", msgWith(transports.TypeMessage, transports.ParticipantAgent, "Hello Joan"))
+		evs = c.rec.WaitFor(t, "agent message", msgWith(transports.TypeMessage, transports.ParticipantAgent, "Hello Joan"))
 		var typing *transports.Typing
 		for _, e := range evs {
 			if e.Kind == transports.EventTyping {
@@ -77,7 +77,7 @@ func TestHappyPath(t *testing.T) {
 		if err := c.ReadReceipt(ctx, sent.Index); err != nil {
 			t.Fatal(err)
 		}
-		c.rec.waitFor(t, "own events", func(evs []transports.Event) bool {
+		c.rec.WaitFor(t, "own events", func(evs []transports.Event) bool {
 			return hasMessage(evs, transports.TypeMessage, transports.ParticipantClient, "I have a question") &&
 				hasMessage(evs, transports.TypeCustomNotice, transports.ParticipantClient, "ORDER UPDATE") &&
 				hasMessage(evs, transports.TypeNicknameUpdated, transports.ParticipantClient, "Joanna") &&
@@ -117,7 +117,7 @@ func TestHappyPath(t *testing.T) {
 		if err := c.End(ctx); err != nil {
 			t.Fatalf("End: %v", err)
 		}
-		evs = c.rec.waitClosed(t)
+		evs = c.rec.WaitClosed(t)
 		lastEv := evs[len(evs)-1]
 		if lastEv.Kind != transports.EventEnded || lastEv.Reason != transports.EndedByClient {
 			t.Fatalf("last event %v, want ended(client)", lastEv)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,7 +100,7 @@ func (c *counter) get(p string) int {
 // client is a transport under test with its recorder and request counter.
 type client struct {
 	*Transport
-	rec  *recorder
+	rec  *transporttest.Recorder
 	reqs *counter
 }
 
@@ -121,10 +120,10 @@ func newClient(t testing.TB, cfg Config, mod ...func(*transports.Options)) *clie
 		t.Fatal(err)
 	}
 	fast(tr)
-	rec := record(tr)
+	rec := transporttest.Record(tr)
 	t.Cleanup(func() {
 		_ = tr.Close()
-		<-rec.done
+		<-rec.Done()
 	})
 	return &client{Transport: tr, rec: rec, reqs: cnt}
 }
@@ -138,81 +137,6 @@ func fast(tr *Transport) {
 	s.bayeuxBackoff = 20 * time.Millisecond
 	s.rehandshakeDelay = 20 * time.Millisecond
 	tr.poll.current = s.pollRate
-}
-
-// recorder collects a transport's events.
-type recorder struct {
-	mu      sync.Mutex
-	events  []transports.Event
-	changed chan struct{}
-	done    chan struct{}
-	closed  atomic.Bool
-}
-
-func record(tr transports.Transport) *recorder {
-	r := &recorder{changed: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		for ev := range tr.Events() {
-			r.mu.Lock()
-			r.events = append(r.events, ev)
-			close(r.changed)
-			r.changed = make(chan struct{})
-			r.mu.Unlock()
-		}
-		r.mu.Lock()
-		r.closed.Store(true)
-		close(r.changed)
-		r.changed = make(chan struct{})
-		r.mu.Unlock()
-	}()
-	return r
-}
-
-func (r *recorder) snapshot() []transports.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]transports.Event(nil), r.events...)
-}
-
-// waitFor waits until cond holds for the events so far.
-func (r *recorder) waitFor(t testing.TB, what string, cond func([]transports.Event) bool) []transports.Event {
-	t.Helper()
-	deadline := time.NewTimer(waitLong)
-	defer deadline.Stop()
-	for {
-		r.mu.Lock()
-		evs := append([]transports.Event(nil), r.events...)
-		ch := r.changed
-		r.mu.Unlock()
-		if cond(evs) {
-			return evs
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %s; events: %v", what, kinds(evs))
-		}
-	}
-}
-
-// waitClosed waits until the event stream is closed.
-func (r *recorder) waitClosed(t testing.TB) []transports.Event {
-	t.Helper()
-	select {
-	case <-r.done:
-	case <-time.After(waitLong):
-		t.Fatalf("event stream not closed; events: %v", kinds(r.snapshot()))
-	}
-	return r.snapshot()
-}
-
-func kinds(evs []transports.Event) []string {
-	out := make([]string, len(evs))
-	for i, e := range evs {
-		out[i] = e.String()
-	}
-	return out
 }
 
 var count = transporttest.Count
@@ -251,7 +175,7 @@ func (c *client) startChat(t testing.TB, ctx context.Context, s *simgms.Server) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.rec.waitFor(t, "client joined", msgWith(transports.TypeParticipantJoined, transports.ParticipantClient, ""))
+	c.rec.WaitFor(t, "client joined", msgWith(transports.TypeParticipantJoined, transports.ParticipantClient, ""))
 	return chat
 }
 
@@ -259,7 +183,7 @@ func (c *client) startChat(t testing.TB, ctx context.Context, s *simgms.Server) 
 // to the last delivered index was delivered exactly once, in order.
 func checkTranscript(t testing.TB, c *client, chat *simgms.Chat) {
 	t.Helper()
-	msgs := messages(c.rec.snapshot())
+	msgs := messages(c.rec.Events())
 	seen := map[int64]int{}
 	var last int64
 	for _, m := range msgs {
@@ -292,7 +216,7 @@ func waitIndex(t testing.TB, c *client, chat *simgms.Chat) {
 	t.Helper()
 	tr := chat.Transcript()
 	want := int64(tr[len(tr)-1].Index)
-	c.rec.waitFor(t, "index "+itoa(want), func(evs []transports.Event) bool {
+	c.rec.WaitFor(t, "index "+itoa(want), func(evs []transports.Event) bool {
 		ms := messages(evs)
 		return len(ms) > 0 && ms[len(ms)-1].Index >= want
 	})

@@ -103,12 +103,12 @@ func TestPollRates(t *testing.T) {
 	for i := 0; i <= DefaultPollExceptionLimit; i++ {
 		p.expectPollAfter(6 * time.Second)
 	}
-	if !hasKind(transports.EventServerOffline)(c.rec.snapshot()) {
-		c.rec.waitFor(t, "offline", hasKind(transports.EventServerOffline))
+	if !hasKind(transports.EventServerOffline)(c.rec.Events()) {
+		c.rec.WaitFor(t, "offline", hasKind(transports.EventServerOffline))
 	}
 	p.expectPollAfter(6 * time.Second)
 	p.expectPollAfter(6 * time.Second) // onlineAfter = 2
-	c.rec.waitFor(t, "online", hasKind(transports.EventServerOnline))
+	c.rec.WaitFor(t, "online", hasKind(transports.EventServerOnline))
 
 	// Sleep: every pollRateSleep; wake: pollRate and the cancel-idle-timer notice.
 	if ok, err := c.Sleep(ctx); !ok || err != nil {

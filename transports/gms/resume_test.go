@@ -21,7 +21,7 @@ func TestResume(t *testing.T) {
 		chat := c.startChat(t, ctx, s)
 		ann, _ := chat.JoinAgent("Ann")
 		ann.Send("one")
-		c.rec.waitFor(t, "one", msgWith(transports.TypeMessage, transports.ParticipantAgent, "one"))
+		c.rec.WaitFor(t, "one", msgWith(transports.TypeMessage, transports.ParticipantAgent, "one"))
 		// Persist as a store would (JSON), then "crash".
 		raw, err := json.Marshal(c.SessionData())
 		if err != nil {
@@ -31,7 +31,7 @@ func TestResume(t *testing.T) {
 		if err := c.Close(); err != nil {
 			t.Fatal(err)
 		}
-		evs := c.rec.waitClosed(t)
+		evs := c.rec.WaitClosed(t)
 		if count(evs, transports.EventEnded) != 0 {
 			t.Fatal("Close reported an end")
 		}
@@ -49,7 +49,7 @@ func TestResume(t *testing.T) {
 		if err := c2.Resume(ctx, sd, cur); err != nil {
 			t.Fatalf("Resume: %v", err)
 		}
-		evs = c2.rec.waitFor(t, "three", msgWith(transports.TypeMessage, transports.ParticipantAgent, "three"))
+		evs = c2.rec.WaitFor(t, "three", msgWith(transports.TypeMessage, transports.ParticipantAgent, "three"))
 		if evs[0].Kind != transports.EventConnected {
 			t.Fatalf("first event %v", evs[0])
 		}
@@ -62,7 +62,7 @@ func TestResume(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitIndex(t, c2, chat)
-		got := messages(c2.rec.snapshot())
+		got := messages(c2.rec.Events())
 		if got[0].Index != cur.Index+1 {
 			t.Fatalf("first resumed index %d, want %d", got[0].Index, cur.Index+1)
 		}
@@ -107,9 +107,9 @@ func TestResumeOffline(t *testing.T) {
 	}
 	ann, _ := chat.JoinAgent("Ann")
 	ann.Send("back")
-	c2.rec.waitFor(t, "back", msgWith(transports.TypeMessage, transports.ParticipantAgent, "back"))
-	c2.rec.waitFor(t, "online", hasKind(transports.EventServerOnline))
-	evs := c2.rec.snapshot()
+	c2.rec.WaitFor(t, "back", msgWith(transports.TypeMessage, transports.ParticipantAgent, "back"))
+	c2.rec.WaitFor(t, "online", hasKind(transports.EventServerOnline))
+	evs := c2.rec.Events()
 	onceEach(t, evs, transports.EventServerOffline, transports.EventServerOnline)
 }
 
@@ -159,7 +159,7 @@ func TestAsyncHistory(t *testing.T) {
 	if err := c2.Resume(ctx, sd, transports.Cursor{}); err != nil {
 		t.Fatal(err)
 	}
-	evs := c2.rec.waitFor(t, "tail", func(evs []transports.Event) bool { return len(messages(evs)) >= 5 })
+	evs := c2.rec.WaitFor(t, "tail", func(evs []transports.Event) bool { return len(messages(evs)) >= 5 })
 	tail := messages(evs)
 	if len(tail) != 5 || tail[0].Index != last-4 || tail[4].Index != last {
 		t.Fatalf("tail %v", indexes(tail))
@@ -183,7 +183,7 @@ func TestAsyncHistory(t *testing.T) {
 		t.Fatalf("pages %v, want %v", pages, want)
 	}
 	// History pages never reach the live stream.
-	if n := len(messages(c2.rec.snapshot())); n != 5 {
+	if n := len(messages(c2.rec.Events())); n != 5 {
 		t.Fatalf("%d live messages after history", n)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cxbus/webchat/transports"
 	"github.com/cxbus/webchat/transports/purecloud"
 	"github.com/cxbus/webchat/transports/purecloud/wire"
+	"github.com/cxbus/webchat/transports/transporttest"
 )
 
 func TestParseConfigErrors(t *testing.T) {
@@ -79,8 +80,8 @@ func TestCreateMapping(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := record(tr)
-	t.Cleanup(func() { _ = tr.Close(); <-rec.done })
+	rec := transporttest.Record(tr)
+	t.Cleanup(func() { _ = tr.Close(); <-rec.Done() })
 	_, err = tr.Start(ctx, transports.StartRequest{
 		FirstName: "Joan", LastName: "Smith", Email: "joan@example.com", Subject: "Savings",
 		UserData:        map[string]any{"shared": "start", "vip": true},

@@ -12,6 +12,7 @@ import (
 	simpc "github.com/cxbus/webchat/sim/purecloud"
 	"github.com/cxbus/webchat/transports"
 	"github.com/cxbus/webchat/transports/purecloud"
+	"github.com/cxbus/webchat/transports/transporttest"
 )
 
 // countDials counts event-stream attach attempts.
@@ -82,7 +83,7 @@ func TestSocketFaults(t *testing.T) {
 
 			tc.inject(srv, conv)
 			if !tc.quiet {
-				rec.waitKind(t, transports.EventDisconnected)
+				rec.WaitKind(t, transports.EventDisconnected)
 			}
 			// While the socket is down: the agent talks (only backfill can
 			// recover these) and the guest sends (held until reattached).
@@ -93,7 +94,7 @@ func TestSocketFaults(t *testing.T) {
 			}
 			sent := sendAsync(ctx, tr, "gap guest 0", "gap guest 1")
 			if !tc.quiet {
-				rec.waitKind(t, transports.EventReconnected)
+				rec.WaitKind(t, transports.EventReconnected)
 			}
 			if err := <-sent; err != nil {
 				t.Fatal(err)
@@ -101,7 +102,7 @@ func TestSocketFaults(t *testing.T) {
 			chatter(t, ctx, conv, tr, "after", 3)
 			checkTranscript(t, conv, rec, true)
 
-			evs := rec.snapshot()
+			evs := rec.Events()
 			if got := countKind(evs, transports.EventDisconnected); (tc.quiet && got != 0) || (!tc.quiet && got != 1) {
 				t.Errorf("%d disconnected events", got)
 			}
@@ -163,7 +164,7 @@ func TestDeliveryFaults(t *testing.T) {
 				}
 			}
 			joins := 0
-			for _, m := range messages(rec.snapshot()) {
+			for _, m := range messages(rec.Events()) {
 				if m.Type == transports.TypeParticipantJoined && m.From.Type == transports.ParticipantAgent {
 					joins++
 				}
@@ -204,14 +205,14 @@ func TestHTTPFaults(t *testing.T) {
 			srv.InjectHTTP(tc.fault)
 			if tc.drop {
 				conv.AbortSockets()
-				rec.waitKind(t, transports.EventDisconnected)
+				rec.WaitKind(t, transports.EventDisconnected)
 				if _, err := conv.Say("during the gap", simpc.SayOptions{}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			chatter(t, ctx, conv, tr, "faulty", 3)
 			if tc.drop {
-				rec.waitKind(t, transports.EventReconnected)
+				rec.WaitKind(t, transports.EventReconnected)
 			}
 			srv.ClearFaults()
 			chatter(t, ctx, conv, tr, "after", 2)
@@ -244,13 +245,13 @@ func TestRetryAfterTooLong(t *testing.T) {
 
 // inversions counts delivered chat messages that came after a message the
 // transcript orders later.
-func inversions(conv *simpc.Conversation, rec *recorder) int {
+func inversions(conv *simpc.Conversation, rec *transporttest.Recorder) int {
 	pos := map[string]int{}
 	for i, id := range chatIDs(conv) {
 		pos[id] = i
 	}
 	n, maxSeen := 0, -1
-	for _, m := range messages(rec.snapshot()) {
+	for _, m := range messages(rec.Events()) {
 		p, ok := pos[m.ID]
 		if !ok || m.Type != transports.TypeMessage {
 			continue

@@ -15,7 +15,7 @@ func TestHappyPath(t *testing.T) {
 	tr, rec := newClient(t, baseConfig(srv.URL))
 	conv := startChat(t, ctx, srv, tr, rec)
 
-	evs := rec.snapshot()
+	evs := rec.Events()
 	first := messages(evs)[0]
 	if first.Type != transports.TypeParticipantJoined || first.From.Type != transports.ParticipantClient || first.From.Name != "Joan" || !first.Synthetic {
 		t.Fatalf("first message = %+v, want the synthetic client join", first)
@@ -35,14 +35,14 @@ func TestHappyPath(t *testing.T) {
 	if err != nil || sent.ID == "" {
 		t.Fatalf("Send = %+v, %v", sent, err)
 	}
-	rec.waitFor(t, "own message", func(evs []transports.Event) bool {
+	rec.WaitFor(t, "own message", func(evs []transports.Event) bool {
 		return hasMessage(evs, textFrom("hello", transports.ParticipantClient))
 	})
 
 	if _, err := conv.Say("Hi Joan, how can I help?", simpc.SayOptions{Typing: true}); err != nil {
 		t.Fatal(err)
 	}
-	evs = rec.waitFor(t, "agent message", func(evs []transports.Event) bool {
+	evs = rec.WaitFor(t, "agent message", func(evs []transports.Event) bool {
 		return hasMessage(evs, textFrom("Hi Joan, how can I help?", transports.ParticipantAgent))
 	})
 	var states []transports.TypingState
@@ -72,11 +72,11 @@ func TestHappyPath(t *testing.T) {
 	if err := tr.End(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ev := rec.waitKind(t, transports.EventEnded)
+	ev := rec.WaitKind(t, transports.EventEnded)
 	if ev.Reason != transports.EndedByClient {
 		t.Fatalf("ended reason %q, want client", ev.Reason)
 	}
-	<-rec.done
+	<-rec.Done()
 	if ended, why := conv.Ended(); !ended || why != simpc.EndByGuest {
 		t.Fatalf("simulator: ended=%v reason=%v", ended, why)
 	}

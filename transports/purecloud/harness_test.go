@@ -3,7 +3,6 @@ package purecloud_test
 import (
 	"context"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
@@ -62,7 +61,7 @@ func baseConfig(url string) purecloud.Config {
 
 // newClient builds a transport with its own HTTP client (closed at cleanup,
 // so goleak sees no idle connections) and records its events.
-func newClient(t *testing.T, cfg purecloud.Config, mod ...func(*transports.Options)) (*purecloud.Transport, *recorder) {
+func newClient(t *testing.T, cfg purecloud.Config, mod ...func(*transports.Options)) (*purecloud.Transport, *transporttest.Recorder) {
 	t.Helper()
 	opts := transports.Options{HTTPClient: newHTTPClient(t)}
 	for _, m := range mod {
@@ -72,10 +71,10 @@ func newClient(t *testing.T, cfg purecloud.Config, mod ...func(*transports.Optio
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := record(tr)
+	rec := transporttest.Record(tr)
 	t.Cleanup(func() {
 		_ = tr.Close()
-		<-rec.done
+		<-rec.Done()
 	})
 	return tr, rec
 }
@@ -85,75 +84,6 @@ func newHTTPClient(t *testing.T) *http.Client {
 	hc := &http.Client{Transport: &http.Transport{}}
 	t.Cleanup(hc.CloseIdleConnections)
 	return hc
-}
-
-// recorder collects a transport's events.
-type recorder struct {
-	mu      sync.Mutex
-	events  []transports.Event
-	changed chan struct{}
-	done    chan struct{}
-}
-
-func record(tr transports.Transport) *recorder {
-	r := &recorder{changed: make(chan struct{}), done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		for ev := range tr.Events() {
-			r.mu.Lock()
-			r.events = append(r.events, ev)
-			close(r.changed)
-			r.changed = make(chan struct{})
-			r.mu.Unlock()
-		}
-	}()
-	return r
-}
-
-func (r *recorder) snapshot() []transports.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]transports.Event(nil), r.events...)
-}
-
-// waitFor waits until cond holds on the events so far.
-func (r *recorder) waitFor(t *testing.T, what string, cond func([]transports.Event) bool) []transports.Event {
-	t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	for {
-		r.mu.Lock()
-		evs := append([]transports.Event(nil), r.events...)
-		ch := r.changed
-		r.mu.Unlock()
-		if cond(evs) {
-			return evs
-		}
-		select {
-		case <-ch:
-		case <-r.done:
-			r.mu.Lock()
-			evs = append([]transports.Event(nil), r.events...)
-			r.mu.Unlock()
-			if cond(evs) {
-				return evs
-			}
-			t.Fatalf("event stream closed before: %s; events: %v", what, evs)
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for: %s; events: %v", what, evs)
-		}
-	}
-}
-
-func (r *recorder) waitKind(t *testing.T, k transports.EventKind) transports.Event {
-	t.Helper()
-	evs := r.waitFor(t, k.String(), func(evs []transports.Event) bool { return countKind(evs, k) > 0 })
-	for _, e := range evs {
-		if e.Kind == k {
-			return e
-		}
-	}
-	panic("unreachable")
 }
 
 var countKind = transporttest.Count
@@ -196,14 +126,30 @@ func chatIDs(conv *simpc.Conversation) []string {
 // checkTranscript waits until every standard/notice message of the
 // simulator's transcript was delivered, then asserts: none lost, none
 // delivered twice, same order (ordered=false skips the order check).
-func checkTranscript(t *testing.T, conv *simpc.Conversation, rec *recorder, ordered bool) (lost, dup int) {
+// eventSource is what checkTranscript reads: a live Recorder, or events already collected.
+type eventSource interface {
+	WaitFor(t testing.TB, what string, cond func([]transports.Event) bool) []transports.Event
+}
+
+// collected is a fixed set of events: WaitFor checks cond once.
+type collected []transports.Event
+
+func (c collected) WaitFor(t testing.TB, what string, cond func([]transports.Event) bool) []transports.Event {
+	t.Helper()
+	if !cond(c) {
+		t.Fatalf("the collected events lack %s: %v", what, transporttest.Kinds(c))
+	}
+	return c
+}
+
+func checkTranscript(t *testing.T, conv *simpc.Conversation, rec eventSource, ordered bool) (lost, dup int) {
 	t.Helper()
 	want := chatIDs(conv)
 	wantSet := map[string]bool{}
 	for _, id := range want {
 		wantSet[id] = true
 	}
-	evs := rec.waitFor(t, "every transcript message delivered", func(evs []transports.Event) bool {
+	evs := rec.WaitFor(t, "every transcript message delivered", func(evs []transports.Event) bool {
 		got := map[string]bool{}
 		for _, m := range messages(evs) {
 			got[m.ID] = true
@@ -253,7 +199,7 @@ func checkTranscript(t *testing.T, conv *simpc.Conversation, rec *recorder, orde
 }
 
 // startChat starts a chat and waits for the socket and the agent.
-func startChat(t *testing.T, ctx context.Context, srv *simpc.Server, tr *purecloud.Transport, rec *recorder) *simpc.Conversation {
+func startChat(t *testing.T, ctx context.Context, srv *simpc.Server, tr *purecloud.Transport, rec *transporttest.Recorder) *simpc.Conversation {
 	t.Helper()
 	sd, err := tr.Start(ctx, transports.StartRequest{Nickname: "Joan", Email: "joan@example.com"})
 	if err != nil {
@@ -266,7 +212,7 @@ func startChat(t *testing.T, ctx context.Context, srv *simpc.Server, tr *pureclo
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.waitKind(t, transports.EventConnected)
-	rec.waitFor(t, "agent joined", agentJoined)
+	rec.WaitKind(t, transports.EventConnected)
+	rec.WaitFor(t, "agent joined", agentJoined)
 	return conv
 }

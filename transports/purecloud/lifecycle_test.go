@@ -20,12 +20,12 @@ func TestEndByAgent(t *testing.T) {
 	if err := conv.End(); err != nil {
 		t.Fatal(err)
 	}
-	ev := rec.waitKind(t, transports.EventEnded)
+	ev := rec.WaitKind(t, transports.EventEnded)
 	if ev.Reason != transports.EndedByServer {
 		t.Fatalf("reason %q, want server", ev.Reason)
 	}
-	<-rec.done
-	evs := rec.snapshot()
+	<-rec.Done()
+	evs := rec.Events()
 	if !hasMessage(evs, func(m transports.Message) bool {
 		return m.Type == transports.TypeParticipantLeft && m.From.Type == transports.ParticipantAgent && m.From.Name == "Alex"
 	}) {
@@ -49,14 +49,14 @@ func TestEndWhileDisconnected(t *testing.T) {
 	conv := startChat(t, ctx, srv, tr, rec)
 	conv.RefuseReconnects(time.Second)
 	conv.AbortSockets()
-	rec.waitKind(t, transports.EventDisconnected)
+	rec.WaitKind(t, transports.EventDisconnected)
 	if _, err := conv.Say("last words", simpc.SayOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if err := conv.End(); err != nil {
 		t.Fatal(err)
 	}
-	ev := rec.waitKind(t, transports.EventEnded)
+	ev := rec.WaitKind(t, transports.EventEnded)
 	if ev.Reason != transports.EndedByServer {
 		t.Fatalf("reason %q (%v), want server", ev.Reason, ev.Err)
 	}
@@ -78,7 +78,7 @@ func TestSendIntoEndedConversation(t *testing.T) {
 	if !errors.Is(err, transports.ErrSessionEnded) || !errors.As(err, &te) || te.Code != "chat.error.conversation.state" {
 		t.Fatalf("err = %v", err)
 	}
-	if ev := rec.waitKind(t, transports.EventEnded); ev.Reason != transports.EndedByServer {
+	if ev := rec.WaitKind(t, transports.EventEnded); ev.Reason != transports.EndedByServer {
 		t.Fatalf("reason %q", ev.Reason)
 	}
 }
@@ -93,7 +93,7 @@ func TestTransferAndRequeue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	evs := rec.waitFor(t, "transfer event and Bea's greeting", func(evs []transports.Event) bool {
+	evs := rec.WaitFor(t, "transfer event and Bea's greeting", func(evs []transports.Event) bool {
 		return countKind(evs, transports.EventTransfer) == 1 && hasMessage(evs, textFrom("Bea here", transports.ParticipantAgent))
 	})
 	var left, joinedBea bool
@@ -120,8 +120,8 @@ func TestTransferAndRequeue(t *testing.T) {
 	if err := conv.LeaveAgent(); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, "second transfer (requeue)", func(evs []transports.Event) bool { return countKind(evs, transports.EventTransfer) == 2 })
-	if countKind(rec.snapshot(), transports.EventEnded) != 0 {
+	rec.WaitFor(t, "second transfer (requeue)", func(evs []transports.Event) bool { return countKind(evs, transports.EventTransfer) == 2 })
+	if countKind(rec.Events(), transports.EventEnded) != 0 {
 		t.Fatal("requeue ended the chat")
 	}
 	if _, err := tr.Send(ctx, transports.Outgoing{Text: "still there?"}); err != nil {
@@ -137,7 +137,7 @@ func TestIdleTimeout(t *testing.T) {
 	srv := startSim(t, o)
 	tr, rec := newClient(t, baseConfig(srv.URL))
 	conv := startChat(t, ctx, srv, tr, rec)
-	ev := rec.waitKind(t, transports.EventEnded)
+	ev := rec.WaitKind(t, transports.EventEnded)
 	if ev.Reason != transports.EndedByServer {
 		t.Fatalf("reason %q", ev.Reason)
 	}
@@ -156,7 +156,7 @@ func TestTokenExpiry(t *testing.T) {
 		if _, err := tr.Send(ctx, transports.Outgoing{Text: "hi"}); !errors.Is(err, transports.ErrSessionEnded) {
 			t.Fatalf("err = %v", err)
 		}
-		if ev := rec.waitKind(t, transports.EventEnded); ev.Reason != transports.EndedExpired {
+		if ev := rec.WaitKind(t, transports.EventEnded); ev.Reason != transports.EndedExpired {
 			t.Fatalf("reason %q", ev.Reason)
 		}
 	})
@@ -167,7 +167,7 @@ func TestTokenExpiry(t *testing.T) {
 		conv := startChat(t, ctx, srv, tr, rec)
 		conv.ExpireToken()
 		conv.AbortSockets()
-		if ev := rec.waitKind(t, transports.EventEnded); ev.Reason != transports.EndedExpired {
+		if ev := rec.WaitKind(t, transports.EventEnded); ev.Reason != transports.EndedExpired {
 			t.Fatalf("reason %q (%v)", ev.Reason, ev.Err)
 		}
 	})
@@ -186,13 +186,13 @@ func TestTokenExpiry(t *testing.T) {
 		if _, err := tr.Start(ctx, transports.StartRequest{Nickname: "Joan"}); err != nil {
 			t.Fatal(err)
 		}
-		rec.waitKind(t, transports.EventConnected)
+		rec.WaitKind(t, transports.EventConnected)
 		vc.Advance(2 * time.Hour)
 		_, err := tr.Send(ctx, transports.Outgoing{Text: "hi"})
 		if !errors.Is(err, transports.ErrSessionEnded) {
 			t.Fatalf("err = %v", err)
 		}
-		if ev := rec.waitKind(t, transports.EventEnded); ev.Reason != transports.EndedExpired {
+		if ev := rec.WaitKind(t, transports.EventEnded); ev.Reason != transports.EndedExpired {
 			t.Fatalf("reason %q", ev.Reason)
 		}
 	})
@@ -205,15 +205,15 @@ func TestResume(t *testing.T) {
 	a, recA := newClient(t, cfg)
 	conv := startChat(t, ctx, srv, a, recA)
 	chatter(t, ctx, conv, a, "first", 3)
-	recA.waitFor(t, "all delivered", func(evs []transports.Event) bool {
+	recA.WaitFor(t, "all delivered", func(evs []transports.Event) bool {
 		return hasMessage(evs, textFrom("first guest 2", transports.ParticipantClient))
 	})
 	sd, cur := a.SessionData(), a.Cursor()
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	<-recA.done
-	if countKind(recA.snapshot(), transports.EventEnded) != 0 {
+	<-recA.Done()
+	if countKind(recA.Events(), transports.EventEnded) != 0 {
 		t.Fatal("Close ended the chat")
 	}
 	// The agent keeps talking while no client is attached.
@@ -226,17 +226,15 @@ func TestResume(t *testing.T) {
 	if err := b.Resume(ctx, sd, cur); err != nil {
 		t.Fatal(err)
 	}
-	recB.waitKind(t, transports.EventConnected)
+	recB.WaitKind(t, transports.EventConnected)
 	chatter(t, ctx, conv, b, "second", 2)
-	recB.waitFor(t, "last echo", func(evs []transports.Event) bool {
+	recB.WaitFor(t, "last echo", func(evs []transports.Event) bool {
 		return hasMessage(evs, textFrom("second guest 1", transports.ParticipantClient))
 	})
 
 	// A and B together delivered the transcript exactly once, in order.
-	merged := &recorder{events: append(recA.snapshot(), recB.snapshot()...), changed: make(chan struct{}), done: make(chan struct{})}
-	close(merged.done)
-	checkTranscript(t, conv, merged, true)
-	for _, m := range messages(recB.snapshot()) {
+	checkTranscript(t, conv, collected(append(recA.Events(), recB.Events()...)), true)
+	for _, m := range messages(recB.Events()) {
 		if m.Text == "first agent 0" {
 			t.Fatal("resume re-delivered old messages")
 		}
@@ -244,7 +242,7 @@ func TestResume(t *testing.T) {
 	if err := b.End(ctx); err != nil {
 		t.Fatal(err)
 	}
-	<-recB.done
+	<-recB.Done()
 
 	// Resuming an ended chat fails with ErrSessionEnded.
 	c, _ := newClient(t, cfg)
@@ -270,7 +268,7 @@ func TestHistoryPaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	recA.waitFor(t, "last line", func(evs []transports.Event) bool {
+	recA.WaitFor(t, "last line", func(evs []transports.Event) bool {
 		return hasMessage(evs, textFrom(fmt.Sprintf("line %03d", n-1), transports.ParticipantAgent))
 	})
 	sd, cur := a.SessionData(), a.Cursor()
@@ -346,7 +344,7 @@ func TestBotEvents(t *testing.T) {
 			cfg.Transport.BotEventsEnabled = enabled
 			tr, rec := newClient(t, cfg)
 			conv := startChat(t, ctx, srv, tr, rec)
-			evs := rec.waitFor(t, "greeting", func(evs []transports.Event) bool {
+			evs := rec.WaitFor(t, "greeting", func(evs []transports.Event) bool {
 				return hasMessage(evs, textFrom("Welcome!", transports.ParticipantExternal))
 			})
 			bots := 0

@@ -40,8 +40,8 @@ func TestSendBeforeFirstAttach(t *testing.T) {
 	}
 	// EventConnected was emitted before the sends returned; the recorder may still be
 	// catching up with the stream, so wait for it, then check it came exactly once.
-	rec.waitKind(t, transports.EventConnected)
-	if n := countKind(rec.snapshot(), transports.EventConnected); n != 1 {
+	rec.WaitKind(t, transports.EventConnected)
+	if n := countKind(rec.Events(), transports.EventConnected); n != 1 {
 		t.Fatalf("%d EventConnected, want 1", n)
 	}
 	checkTranscript(t, conv, rec, true)
@@ -130,7 +130,7 @@ func TestAgentTypingTimeout(t *testing.T) {
 	if err := conv.Typing(); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, "typing started", func(evs []transports.Event) bool { return len(typing(evs)) == 1 })
+	rec.WaitFor(t, "typing started", func(evs []transports.Event) bool { return len(typing(evs)) == 1 })
 	if err := fc.BlockUntil(ctx, base+1); err != nil {
 		t.Fatal(err)
 	}
@@ -143,15 +143,15 @@ func TestAgentTypingTimeout(t *testing.T) {
 	if _, err := tr.Send(ctx, transports.Outgoing{Text: "marker"}); err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, "marker echo", func(evs []transports.Event) bool {
+	rec.WaitFor(t, "marker echo", func(evs []transports.Event) bool {
 		return hasMessage(evs, textFrom("marker", transports.ParticipantClient))
 	})
 	fc.Advance(3 * time.Second) // 6 s after the first indicator, 3 s after the second
-	if s := typing(rec.snapshot()); len(s) != 1 {
+	if s := typing(rec.Events()); len(s) != 1 {
 		t.Fatalf("typing states %v: the second indicator did not re-arm", s)
 	}
 	fc.Advance(time.Second)
-	evs := rec.waitFor(t, "typing timeout", func(evs []transports.Event) bool { return len(typing(evs)) == 2 })
+	evs := rec.WaitFor(t, "typing timeout", func(evs []transports.Event) bool { return len(typing(evs)) == 2 })
 	if s := typing(evs); s[1] != transports.TypingTimeout {
 		t.Fatalf("typing states %v", s)
 	}
@@ -215,7 +215,7 @@ func TestRoleLookupRetry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.waitFor(t, "Bea's join with unknown role", func(evs []transports.Event) bool {
+	rec.WaitFor(t, "Bea's join with unknown role", func(evs []transports.Event) bool {
 		return hasMessage(evs, func(m transports.Message) bool {
 			return m.Type == transports.TypeParticipantJoined && m.From.ID == bea && m.From.Type == transports.ParticipantUnknown
 		})
@@ -224,7 +224,7 @@ func TestRoleLookupRetry(t *testing.T) {
 	if _, err := conv.Say("Bea speaking", simpc.SayOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	evs := rec.waitFor(t, "Bea's message", func(evs []transports.Event) bool {
+	evs := rec.WaitFor(t, "Bea's message", func(evs []transports.Event) bool {
 		return hasMessage(evs, textFrom("Bea speaking", transports.ParticipantAgent))
 	})
 	var seq []string
