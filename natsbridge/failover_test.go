@@ -94,13 +94,7 @@ func TestFailoverAcrossDaemons(t *testing.T) {
 
 	client := connect(t, servers[2].ClientURL())
 	subj := natsbridge.Subjects{Prefix: "webchat"}
-	var opened natsbridge.OpenResult
-	mustResult(t, client, subj.Open(), nil, &opened)
-	events := subscribeEvents(t, client, subj.Events(opened.ID))
-	cmd := func(name string) string { return subj.Command(opened.ID, "WebChatService."+name) }
-
-	mustResult(t, client, cmd("startChat"), map[string]any{"nickname": "Ada"}, nil)
-	events.waitFor(t, "WebChatService.agentConnected", nil)
+	opened, events, cmd := chatOverNATS(t, client)
 	conv, err := sim.NextConversation(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -245,3 +245,16 @@ func (l *eventLog) messageTexts() []string {
 }
 
 func simSay() simpc.SayOptions { return simpc.SayOptions{} }
+
+// chatOverNATS opens a session over nc, subscribes to its events, starts a chat and waits for
+// the agent. cmd builds the subject of one of the session's WebChatService commands.
+func chatOverNATS(t testing.TB, nc *nats.Conn) (opened natsbridge.OpenResult, live *eventLog, cmd func(command string) string) {
+	t.Helper()
+	subj := natsbridge.Subjects{Prefix: "webchat"}
+	mustResult(t, nc, subj.Open(), nil, &opened)
+	live = subscribeEvents(t, nc, subj.Events(opened.ID))
+	cmd = func(command string) string { return subj.Command(opened.ID, "WebChatService."+command) }
+	mustResult(t, nc, cmd("startChat"), map[string]any{"nickname": "Ada"}, nil)
+	live.waitFor(t, "WebChatService.agentConnected", nil)
+	return opened, live, cmd
+}

@@ -53,69 +53,57 @@ func appendJSONValue(b []byte, v any, depth int) ([]byte, bool) {
 	case uint32:
 		return strconv.AppendUint(b, uint64(x), 10), true
 	case map[string]any:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		var small [16]string
-		keys := sortedKeys(small[:0], x)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			var ok bool
-			if b, ok = appendJSONValue(b, x[k], depth+1); !ok {
-				return b, false
-			}
-		}
-		return append(b, '}'), true
+		return appendObject(b, x, func(b []byte, v any) ([]byte, bool) { return appendJSONValue(b, v, depth+1) })
 	case map[string]string:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		var small [16]string
-		keys := sortedKeys(small[:0], x)
-		b = append(b, '{')
-		for i, k := range keys {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			b = appendJSONString(b, x[k])
-		}
-		return append(b, '}'), true
+		return appendObject(b, x, appendStringValue)
 	case []any:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			var ok bool
-			if b, ok = appendJSONValue(b, e, depth+1); !ok {
-				return b, false
-			}
-		}
-		return append(b, ']'), true
+		return appendArray(b, x, func(b []byte, v any) ([]byte, bool) { return appendJSONValue(b, v, depth+1) })
 	case []string:
-		if x == nil {
-			return append(b, "null"...), true
-		}
-		b = append(b, '[')
-		for i, e := range x {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, e)
-		}
-		return append(b, ']'), true
+		return appendArray(b, x, appendStringValue)
 	}
 	return b, false
+}
+
+func appendStringValue(b []byte, s string) ([]byte, bool) { return appendJSONString(b, s), true }
+
+// appendObject appends m as a JSON object with its keys sorted, as encoding/json does.
+func appendObject[V any](b []byte, m map[string]V, value func([]byte, V) ([]byte, bool)) ([]byte, bool) {
+	if m == nil {
+		return append(b, "null"...), true
+	}
+	var small [16]string
+	keys := sortedKeys(small[:0], m)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		var ok bool
+		if b, ok = value(b, m[k]); !ok {
+			return b, false
+		}
+	}
+	return append(b, '}'), true
+}
+
+// appendArray appends s as a JSON array.
+func appendArray[V any](b []byte, s []V, value func([]byte, V) ([]byte, bool)) ([]byte, bool) {
+	if s == nil {
+		return append(b, "null"...), true
+	}
+	b = append(b, '[')
+	for i, e := range s {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var ok bool
+		if b, ok = value(b, e); !ok {
+			return b, false
+		}
+	}
+	return append(b, ']'), true
 }
 
 // sortedKeys appends the keys of m to keys (a small stack array in the callers) in order.

@@ -23,12 +23,8 @@ func TestEventStreamReplay(t *testing.T) {
 	nc := connect(t, srv.ClientURL())
 	subj := natsbridge.Subjects{Prefix: "webchat"}
 
-	var opened natsbridge.OpenResult
-	mustResult(t, nc, subj.Open(), nil, &opened)
-	live := subscribeEvents(t, nc, subj.Events(opened.ID))
-	cmd := func(name string) string { return subj.Command(opened.ID, "WebChatService."+name) }
-	mustResult(t, nc, cmd("startChat"), map[string]any{"nickname": "Ada"}, nil)
-	live.waitFor(t, "WebChatService.agentConnected", nil)
+	opened, live, cmd := chatOverNATS(t, nc)
+	id := opened.ID
 	for _, text := range []string{"one", "two", "three"} {
 		mustResult(t, nc, cmd("sendMessage"), map[string]any{"message": text}, nil)
 	}
@@ -52,7 +48,7 @@ func TestEventStreamReplay(t *testing.T) {
 
 	// Replay the whole session from the start, in order.
 	replay := func() []string {
-		cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj.Events(opened.ID)}})
+		cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj.Events(id)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +61,7 @@ func TestEventStreamReplay(t *testing.T) {
 			n := 0
 			for m := range batch.Messages() {
 				n++
-				got = append(got, strings.TrimPrefix(m.Subject(), "webchat."+opened.ID+".evt."))
+				got = append(got, strings.TrimPrefix(m.Subject(), "webchat."+id+".evt."))
 			}
 			if n == 0 {
 				break
@@ -87,7 +83,7 @@ func TestEventStreamReplay(t *testing.T) {
 	// A re-sent event (same Nats-Msg-Id) is dropped by the stream.
 	info, _ := stream.Info(ctx)
 	before := info.State.Msgs
-	m := nats.NewMsg(subj.StoredEvent(opened.ID, "WebChatService.ended"))
+	m := nats.NewMsg(subj.StoredEvent(id, "WebChatService.ended"))
 	m.Header.Set(nats.MsgIdHdr, "dup-test")
 	m.Data = []byte(`{}`)
 	for range 2 {
@@ -127,12 +123,8 @@ func TestEventStreamOutage(t *testing.T) {
 	defer cancel()
 	js, _ := jetstream.New(nc)
 
-	var opened natsbridge.OpenResult
-	mustResult(t, nc, subj.Open(), nil, &opened)
-	live := subscribeEvents(t, nc, subj.Events(opened.ID))
-	cmd := func(name string) string { return subj.Command(opened.ID, "WebChatService."+name) }
-	mustResult(t, nc, cmd("startChat"), map[string]any{"nickname": "Ada"}, nil)
-	live.waitFor(t, "WebChatService.agentConnected", nil)
+	opened, live, cmd := chatOverNATS(t, nc)
+	id := opened.ID
 
 	if err := js.DeleteStream(ctx, "WEBCHAT_EVENTS"); err != nil {
 		t.Fatal(err)
@@ -164,7 +156,7 @@ func TestEventStreamOutage(t *testing.T) {
 	deadline := time.Now().Add(wait)
 	for {
 		clear(stored)
-		cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj.Events(opened.ID)}})
+		cons, err := stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{FilterSubjects: []string{subj.Events(id)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +169,7 @@ func TestEventStreamOutage(t *testing.T) {
 			if err := json.Unmarshal(m.Data(), &e); err != nil {
 				t.Fatal(err)
 			}
-			if !strings.HasPrefix(m.Subject(), "webchat."+opened.ID+".evt.") {
+			if !strings.HasPrefix(m.Subject(), "webchat."+id+".evt.") {
 				t.Fatalf("stored under %q, want the live subject", m.Subject())
 			}
 			stored[e["seq"].(float64)]++

@@ -39,21 +39,6 @@ const (
 	phaseClosed
 )
 
-// The optional capabilities GMS offers; a signature drift fails the build here rather than
-// a type assertion at run time.
-var (
-	_ transports.Transport       = (*Transport)(nil)
-	_ transports.Files           = (*Transport)(nil)
-	_ transports.Notices         = (*Transport)(nil)
-	_ transports.UserDataUpdater = (*Transport)(nil)
-	_ transports.Nicknamer       = (*Transport)(nil)
-	_ transports.URLPusher       = (*Transport)(nil)
-	_ transports.ReadReceipter   = (*Transport)(nil)
-	_ transports.History         = (*Transport)(nil)
-	_ transports.Poller          = (*Transport)(nil)
-	_ transports.Sleeper         = (*Transport)(nil)
-)
-
 // Transport is the GMS Chat V2 client of one chat session, in REST polling
 // mode or CometD mode (Config.CometD.Enabled). Create it with New (or
 // transports.New("gms", …)). Besides transports.Transport it implements
