@@ -124,17 +124,30 @@ func (k *socket) start(conn *websocket.Conn) {
 	k.conn = conn
 	k.mu.Unlock()
 	conn.SetReadLimit(64 << 10)
+	// Armed before the writer sends the first frame: a test that advances a virtual clock as
+	// soon as it reads that frame finds the heartbeat scheduled.
+	k.armHeartbeat()
 	if !k.s.goTracked(k.readLoop) {
 		// The simulator closed while this socket was upgrading: it goes away like the others.
+		k.stopHeartbeat()
 		k.closeNow(conn)
 		close(k.gone)
 		return
 	}
 	if !k.s.goTracked(k.writeLoop) {
+		// readLoop stops the heartbeat when the connection closes.
 		k.closeNow(conn)
 		return
 	}
-	k.armHeartbeat()
+}
+
+func (k *socket) stopHeartbeat() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.closing = true
+	if k.hb != nil {
+		k.hb.Stop()
+	}
 }
 
 // closeNow sends the simulator-closed frame (1001) and closes conn, for a socket whose loops
