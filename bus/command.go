@@ -183,7 +183,7 @@ func (b *Bus) dispatch(ctx context.Context, caller *Plugin, name string, opts an
 		return r
 	}
 	r.target = target
-	if err := target.mb.push(item{kind: itemDispatch, res: r}); err != nil {
+	if err := target.mb.push(&item{kind: itemDispatch, res: r}); err != nil {
 		r.reject(b.pushError(err, target, full))
 	}
 	return r
@@ -222,7 +222,7 @@ func (b *Bus) dispatchUnregistered(r *Result, plugin string) {
 	r.mu.Lock()
 	r.target = target
 	r.mu.Unlock()
-	if err := target.mb.push(item{kind: itemDispatch, res: r}); err != nil {
+	if err := target.mb.push(&item{kind: itemDispatch, res: r}); err != nil {
 		r.reject(b.pushError(err, target, r.call.Command))
 	}
 }

@@ -119,7 +119,7 @@ func (p *Plugin) Subscribe(name string, fn func(Event)) (*Subscription, error) {
 	for _, n := range names {
 		ev := *b.retained[n]
 		ev.Time = now
-		if err := p.mb.push(item{kind: itemEvent, sub: s, ev: ev}); err != nil {
+		if err := p.mb.push(&item{kind: itemEvent, sub: s, ev: ev}); err != nil {
 			b.deliveryRefused(s, &ev, err)
 		}
 	}
@@ -245,7 +245,7 @@ func (b *Bus) enqueueEvent(s *subscription, ev *Event, isReport bool) {
 	if !s.active.Load() {
 		return
 	}
-	if err := s.owner.mb.push(item{kind: itemEvent, sub: s, ev: *ev}); err != nil {
+	if err := s.owner.mb.push(&item{kind: itemEvent, sub: s, ev: *ev}); err != nil {
 		if isReport {
 			b.log.Error().Str("subscriber", s.owner.name).Str("event", ev.Name).Err(err).Msg("bus: error event not delivered")
 			return

@@ -41,6 +41,7 @@ type mailbox struct {
 	warned   bool
 	maxDepth int
 	dropped  uint64
+	spare    *chunk // one emptied chunk kept for the next push (saves a pool round trip)
 }
 
 const chunkSize = 128
@@ -59,8 +60,28 @@ func newMailbox(b *Bus, owner *Plugin) *mailbox {
 	return m
 }
 
-// push appends it. It fails with ErrClosed after Close and with ErrMailboxFull at the hard limit.
-func (m *mailbox) push(it item) error {
+// newChunkLocked returns an empty chunk; m.mu held.
+func (m *mailbox) newChunkLocked() *chunk {
+	if c := m.spare; c != nil {
+		m.spare = nil
+		return c
+	}
+	return chunkPool.Get().(*chunk)
+}
+
+// recycle returns a chunk whose items are all zero; m.mu held.
+func (m *mailbox) recycleLocked(c *chunk) {
+	c.r, c.w, c.next = 0, 0, nil
+	if m.spare == nil {
+		m.spare = c
+		return
+	}
+	chunkPool.Put(c)
+}
+
+// push appends a copy of *it. It fails with ErrClosed after Close and with ErrMailboxFull at
+// the hard limit.
+func (m *mailbox) push(it *item) error {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -72,14 +93,14 @@ func (m *mailbox) push(it item) error {
 		return ErrMailboxFull
 	}
 	if m.tail == nil {
-		m.tail = chunkPool.Get().(*chunk)
+		m.tail = m.newChunkLocked()
 		m.head = m.tail
 	} else if m.tail.w == chunkSize {
-		c := chunkPool.Get().(*chunk)
+		c := m.newChunkLocked()
 		m.tail.next = c
 		m.tail = c
 	}
-	m.tail.items[m.tail.w] = it
+	m.tail.items[m.tail.w] = *it
 	m.tail.w++
 	m.depth++
 	m.pushes++
@@ -111,8 +132,16 @@ func (m *mailbox) push(it item) error {
 
 // pop takes the next item; called with m.mu held and m.depth > 0.
 func (m *mailbox) pop() item {
+	var it item
+	m.popInto(&it)
+	return it
+}
+
+// popInto moves the next item to dst (items are large: no intermediate copy); called with m.mu
+// held and m.depth > 0.
+func (m *mailbox) popInto(dst *item) {
 	c := m.head
-	it := c.items[c.r]
+	*dst = c.items[c.r]
 	c.items[c.r] = item{}
 	c.r++
 	m.depth--
@@ -122,10 +151,27 @@ func (m *mailbox) pop() item {
 		if m.head == nil {
 			m.tail = nil
 		}
-		*c = chunk{}
-		chunkPool.Put(c)
+		m.recycleLocked(c)
 	}
-	return it
+}
+
+// take removes up to batchSize items from the head chunk for the loop, which runs them in
+// place (items are large: copying them out costs more than running them) and then calls
+// release; m.mu held and m.depth > 0. Pushes meanwhile only write slots at or after c.w.
+func (m *mailbox) take() (c *chunk, start, end int, detached bool) {
+	c = m.head
+	start, end = c.r, min(c.w, c.r+batchSize)
+	c.r = end
+	m.depth -= end - start
+	if c.r == c.w && (c.w == chunkSize || m.depth == 0) {
+		// Used up: off the queue now; recycled once its items have run.
+		m.head = c.next
+		if m.head == nil {
+			m.tail = nil
+		}
+		detached = true
+	}
+	return c, start, end, detached
 }
 
 // lingerYields is how many times an emptied mailbox yields the processor, watching for new
@@ -138,7 +184,6 @@ const batchSize = 32
 
 func (m *mailbox) loop() {
 	defer m.bus.wg.Done()
-	var batch [batchSize]item
 	idle := 0
 	for {
 		m.mu.Lock()
@@ -155,14 +200,10 @@ func (m *mailbox) loop() {
 			return
 		}
 		idle = 0
-		n := 0
-		for n < batchSize && m.depth > 0 {
-			batch[n] = m.pop()
-			n++
-		}
+		c, start, end, detached := m.take()
 		m.mu.Unlock()
-		for i := range n {
-			it := &batch[i]
+		for i := start; i < end; i++ {
+			it := &c.items[i]
 			if m.bus.closed.Load() {
 				// Close took what was queued; items already taken here are refused alike.
 				if it.res != nil {
@@ -171,7 +212,12 @@ func (m *mailbox) loop() {
 			} else {
 				m.bus.process(m.owner, it)
 			}
-			*it = item{} // drop the references before the next batch
+			*it = item{} // drop the references
+		}
+		if detached {
+			m.mu.Lock()
+			m.recycleLocked(c)
+			m.mu.Unlock()
 		}
 	}
 }

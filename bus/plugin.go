@@ -109,7 +109,7 @@ func (p *Plugin) Ready() error {
 		return fmt.Errorf("%w: %s", ErrNotRegistered, p.name)
 	}
 	if p.readyCalled.CompareAndSwap(false, true) {
-		if err := p.mb.push(item{kind: itemReady}); err != nil {
+		if err := p.mb.push(&item{kind: itemReady}); err != nil {
 			return err
 		}
 		if p.bus.opts.Debug {
@@ -214,7 +214,7 @@ func (p *Plugin) Post(fn func()) error {
 	if fn == nil {
 		return fmt.Errorf("%w: Post on %s", ErrNilFunc, p.name)
 	}
-	if err := p.mb.push(item{kind: itemFunc, fn: fn}); err != nil {
+	if err := p.mb.push(&item{kind: itemFunc, fn: fn}); err != nil {
 		if err == ErrMailboxFull {
 			return p.bus.pushError(err, p, "posted function")
 		}

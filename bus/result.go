@@ -160,7 +160,7 @@ func (r *Result) onSettled(fn func()) {
 }
 
 func (r *Result) runCallback(fn func()) {
-	if r.owner == nil || r.owner.push(item{kind: itemFunc, fn: fn}) != nil {
+	if r.owner == nil || r.owner.push(&item{kind: itemFunc, fn: fn}) != nil {
 		// No mailbox (closed bus): run it on its own goroutine so chained results still settle.
 		r.bus.wg.Add(1)
 		go func() {
