@@ -196,6 +196,10 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdown)
 	defer cancel()
 	err = errors.Join(bridge.Shutdown(sctx), host.Shutdown(sctx))
+	if bopts.EventStream != nil {
+		st := bridge.StreamStats()
+		fmt.Fprintf(stdout, "webchat serve: event stream: %d events stored, %d retried, %d lost\n", st.Stored, st.Retried, st.Lost)
+	}
 	if derr := nc.Drain(); derr != nil && !errors.Is(derr, nats.ErrConnectionClosed) {
 		err = errors.Join(err, derr)
 	}

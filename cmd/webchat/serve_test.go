@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -98,6 +99,10 @@ func TestServeSimOverNATS(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "ready on") || !strings.Contains(out.String(), "cluster member") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+	// Every event of the chat was acknowledged by the event stream.
+	if m := regexp.MustCompile(`event stream: (\d+) events stored, \d+ retried, (\d+) lost`).FindStringSubmatch(out.String()); m == nil || m[1] == "0" || m[2] != "0" {
+		t.Fatalf("event stream summary missing or wrong:\n%s", out.String())
 	}
 	if _, err := os.Stat(filepath.Join(dir, "nats", "jetstream")); err != nil {
 		t.Fatalf("JetStream data not on disk: %v", err)
