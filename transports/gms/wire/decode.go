@@ -139,6 +139,14 @@ func (r *Response) decode(data []byte) error {
 	return nil
 }
 
+// joinPath names field k under path ("" = top level) in decode errors.
+func joinPath(path, k string) string {
+	if path == "" {
+		return k
+	}
+	return path + "." + k
+}
+
 // maxIndex bounds index and nextPosition so they fit an int on every platform.
 const maxIndex = 1<<31 - 1
 
@@ -150,12 +158,7 @@ func (e *Event) decode(data []byte, path string) error {
 	if err != nil {
 		return err
 	}
-	at := func(k string) string {
-		if path == "" {
-			return k
-		}
-		return path + "." + k
-	}
+	at := func(k string) string { return joinPath(path, k) }
 	var out Event
 	t, ok := obj["type"]
 	if !ok {
@@ -244,12 +247,7 @@ func (x *Error) decode(data []byte, path string) error {
 	if err != nil {
 		return err
 	}
-	at := func(k string) string {
-		if path == "" {
-			return k
-		}
-		return path + "." + k
-	}
+	at := func(k string) string { return joinPath(path, k) }
 	var out Error
 	v, ok := obj["code"]
 	if !ok {

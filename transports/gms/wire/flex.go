@@ -148,10 +148,9 @@ func flexBool(b []byte) (bool, error) {
 	return false, fmt.Errorf("want a boolean, got %s", kind(b))
 }
 
-// flexStringMap decodes a JSON object into a map of strings; non-string
-// values are kept as their compact JSON text. A JSON string holding an object
-// is accepted too (REST sends some objects as strings). null gives nil.
-func flexStringMap(b []byte) (map[string]string, error) {
+// objectText returns the JSON object in b, unwrapping a JSON string that holds one (REST
+// sends some objects as strings); nil for null or an empty string.
+func objectText(b []byte) ([]byte, error) {
 	b = bytes.TrimSpace(b)
 	if kind(b) == "string" {
 		var s string
@@ -167,8 +166,19 @@ func flexStringMap(b []byte) (map[string]string, error) {
 	case "null":
 		return nil, nil
 	case "object":
+		return b, nil
 	default:
 		return nil, fmt.Errorf("want an object, got %s", kind(b))
+	}
+}
+
+// flexStringMap decodes a JSON object into a map of strings; non-string
+// values are kept as their compact JSON text. A JSON string holding an object
+// is accepted too (REST sends some objects as strings). null gives nil.
+func flexStringMap(b []byte) (map[string]string, error) {
+	b, err := objectText(b)
+	if b == nil || err != nil {
+		return nil, err
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b, &raw); err != nil {
@@ -200,23 +210,9 @@ func flexStringMap(b []byte) (map[string]string, error) {
 // flexObject decodes a JSON object, or a JSON string holding one, into a
 // map. null or "" gives nil.
 func flexObject(b []byte) (map[string]any, error) {
-	b = bytes.TrimSpace(b)
-	if kind(b) == "string" {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return nil, fmt.Errorf("bad string: %v", err)
-		}
-		if strings.TrimSpace(s) == "" {
-			return nil, nil
-		}
-		b = []byte(s)
-	}
-	switch kind(b) {
-	case "null":
-		return nil, nil
-	case "object":
-	default:
-		return nil, fmt.Errorf("want an object, got %s", kind(b))
+	b, err := objectText(b)
+	if b == nil || err != nil {
+		return nil, err
 	}
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
