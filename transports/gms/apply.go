@@ -27,7 +27,7 @@ type answerInfo struct {
 // transcript events (deduplicated by index, §7), the cursor, and
 // chatEnded (the session ends exactly once).
 func (t *Transport) applyLocked(a *answer, in answerInfo) {
-	if t.phase != phaseActive && !(t.phase == phaseNew && t.starting) {
+	if t.life.Phase != transports.PhaseActive && !(t.life.Phase == transports.PhaseNew && t.starting) {
 		return
 	}
 	r := a.resp
@@ -39,14 +39,14 @@ func (t *Transport) applyLocked(a *answer, in answerInfo) {
 		if in.seq > 0 {
 			t.keySeq = in.seq
 		}
-		if t.keys.Apply(r) && t.phase == phaseActive {
+		if t.keys.Apply(r) && t.life.Phase == transports.PhaseActive {
 			sd := t.sessionDataLocked()
 			t.emitLocked(transports.Event{Kind: transports.EventSessionData, SessionData: &sd})
 			t.log.Debug().Str("alias", t.keys.Alias).Msg("gms: session keys changed")
 		}
 	}
 	t.deliverLocked(a, in.suffix && r.StatusCode == wire.StatusOK)
-	if r.ChatEnded && t.phase == phaseActive {
+	if r.ChatEnded && t.life.Phase == transports.PhaseActive {
 		reason, err := transports.EndedByServer, error(nil)
 		switch {
 		case r.StatusCode == wire.StatusFailed:

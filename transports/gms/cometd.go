@@ -169,7 +169,7 @@ func (c *cometd) onState(gen int, ev bayeux.StateEvent) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase == phaseNew && t.starting {
+	if t.life.Phase == transports.PhaseNew && t.starting {
 		// The connection changed while Start/Resume waited for its answer:
 		// replayed once the session is active.
 		c.startEvents = append(c.startEvents, ev)
@@ -181,7 +181,7 @@ func (c *cometd) onState(gen int, ev bayeux.StateEvent) {
 // stateLocked applies a Bayeux state event; t.mu held.
 func (c *cometd) stateLocked(ev bayeux.StateEvent) {
 	t := c.t
-	if t.phase != phaseActive {
+	if t.life.Phase != transports.PhaseActive {
 		return
 	}
 	switch ev.Kind {
@@ -221,7 +221,7 @@ func (c *cometd) onMessage(gen int, m *bayeux.Message) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err != nil {
-		if t.phase == phaseActive {
+		if t.life.Phase == transports.PhaseActive {
 			t.emitLocked(transports.Event{Kind: transports.EventError, Err: fmt.Errorf("%w: notification: %w", transports.ErrMalformed, err)})
 		}
 		return
@@ -269,7 +269,7 @@ func (c *cometd) processLocked(a *answer, w *opWaiter) {
 // cursor (a dropped notification, or a real GMS gap: the worker asks).
 func (c *cometd) gapLocked(a *answer) bool {
 	t := c.t
-	if a.resp.StatusCode != wire.StatusOK || t.phase != phaseActive || t.tracker.LastIndex() == 0 {
+	if a.resp.StatusCode != wire.StatusOK || t.life.Phase != transports.PhaseActive || t.tracker.LastIndex() == 0 {
 		return false
 	}
 	f := firstNew(a, t.tracker.LastIndex())
@@ -325,13 +325,13 @@ func (c *cometd) do(ctx context.Context, req *wire.Request, w *opWaiter, timeout
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-t.done:
+	case <-t.life.Done():
 		return nil, t.phaseErrNow()
 	}
 	defer func() { <-c.sem }()
 	t.mu.Lock()
-	if t.phase != phaseActive && !(t.phase == phaseNew && t.starting) {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseActive && !(t.life.Phase == transports.PhaseNew && t.starting) {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return nil, err
 	}
@@ -374,7 +374,7 @@ func (c *cometd) do(ctx context.Context, req *wire.Request, w *opWaiter, timeout
 		return nil, &opError{op: req.Operation, ambiguous: true, err: errNoAnswer}
 	case <-ctx.Done():
 		return nil, &opError{op: req.Operation, ambiguous: true, err: ctx.Err()}
-	case <-t.done:
+	case <-t.life.Done():
 		select {
 		case a := <-w.ch: // the answer that ended the session (disconnect)
 			return a, nil
@@ -416,7 +416,7 @@ func trimToTail(a *answer, n int) {
 func (t *Transport) phaseErrNow() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.phaseErr()
+	return t.life.PhaseErr()
 }
 
 // Answer predicates.

@@ -19,8 +19,8 @@ func (t *Transport) opTimeout() time.Duration { return t.set.ajaxTimeout }
 func (t *Transport) connectCometD(ctx context.Context, op wire.Operation) (*cometd, error) {
 	cm := newCometd(t)
 	t.mu.Lock()
-	if t.phase != phaseNew {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseNew {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (c *cometd) run() {
 	defer t.wg.Done()
 	defer func() {
 		t.mu.Lock()
-		ended := t.phase == phaseEnded
+		ended := t.life.Phase == transports.PhaseEnded
 		t.mu.Unlock()
 		if ended {
 			c.disconnect(t.opTimeout())
@@ -157,11 +157,11 @@ func (c *cometd) run() {
 	for {
 		select {
 		case <-c.wake:
-		case <-t.ctx.Done():
+		case <-t.life.Context().Done():
 			return
 		}
 	work:
-		for t.ctx.Err() == nil {
+		for t.life.Context().Err() == nil {
 			t.mu.Lock()
 			reh := c.rehandshake
 			c.rehandshake = false
@@ -195,10 +195,10 @@ func (c *cometd) syncOnce() {
 	pos := t.tracker.Position()
 	t.mu.Unlock()
 	start := t.clock.Now()
-	a, err := c.do(t.ctx, &wire.Request{Operation: wire.OpRequestNotifications, TranscriptPosition: int(pos)},
+	a, err := c.do(t.life.Context(), &wire.Request{Operation: wire.OpRequestNotifications, TranscriptPosition: int(pos)},
 		&opWaiter{match: matchNotifications(pos), suffix: true}, t.set.notifyRetry)
 	t.mu.Lock()
-	if t.phase != phaseActive {
+	if t.life.Phase != transports.PhaseActive {
 		t.mu.Unlock()
 		return
 	}
@@ -211,7 +211,7 @@ func (c *cometd) syncOnce() {
 		t.mu.Unlock()
 		// A publish that failed at once (no session yet) waits before the next try.
 		if wait := t.set.notifyRetry - t.clock.Now().Sub(start); wait > 0 {
-			_ = t.sleep(t.ctx, wait)
+			_ = t.sleep(t.life.Context(), wait)
 		}
 		return
 	}
@@ -224,9 +224,9 @@ func (c *cometd) syncOnce() {
 		t.mu.Unlock()
 	case wire.StatusRetry:
 		t.mu.Unlock()
-		_ = t.sleep(t.ctx, t.set.notifyRetry) // offline: probe again later
+		_ = t.sleep(t.life.Context(), t.set.notifyRetry) // offline: probe again later
 	default:
-		if t.phase == phaseActive && !a.resp.ChatEnded {
+		if t.life.Phase == transports.PhaseActive && !a.resp.ChatEnded {
 			// requestNotifications failed for good: the session is over (§5).
 			t.endLocked(transports.EndedSessionLost, apiError(wire.OpRequestNotifications, 0, a))
 		}
@@ -239,7 +239,7 @@ func (c *cometd) syncOnce() {
 // notifications are released as they are (a real gap).
 func (c *cometd) verifyGap(pos, first int64) {
 	t := c.t
-	_, err := c.do(t.ctx, &wire.Request{Operation: wire.OpRequestNotifications, TranscriptPosition: int(pos)},
+	_, err := c.do(t.life.Context(), &wire.Request{Operation: wire.OpRequestNotifications, TranscriptPosition: int(pos)},
 		&opWaiter{match: matchGap(first), gap: true, suffix: true}, t.set.notifyRetry)
 	if err != nil {
 		t.log.Debug().Err(err).Int64("pos", pos).Msg("gms: gap check unanswered; accepting the gap")
@@ -254,15 +254,15 @@ func (c *cometd) verifyGap(pos, first int64) {
 func (c *cometd) replaceClient() {
 	t := c.t
 	b := transports.Backoff{Initial: t.set.rehandshakeDelay, Max: transports.DefaultBackoffMax, Rand: t.opts.Rand}
-	for attempt := 0; t.ctx.Err() == nil; attempt++ {
-		if err := t.sleep(t.ctx, b.Delay(attempt)); err != nil {
+	for attempt := 0; t.life.Context().Err() == nil; attempt++ {
+		if err := t.sleep(t.life.Context(), b.Delay(attempt)); err != nil {
 			return
 		}
 		cl, _, err := c.newClient()
 		if err != nil {
 			return
 		}
-		if err := cl.Handshake(t.ctx); err == nil {
+		if err := cl.Handshake(t.life.Context()); err == nil {
 			t.mu.Lock()
 			c.linkBack = true
 			t.mu.Unlock()

@@ -34,8 +34,8 @@ func (t *Transport) fileCall(ctx context.Context, req *wire.Request, b *body, do
 		return t.restCall(ctx, req, 0, b, download)
 	}
 	t.mu.Lock()
-	if t.phase != phaseActive {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return nil, err
 	}
@@ -63,7 +63,7 @@ func (t *Transport) fileCall(ctx context.Context, req *wire.Request, b *body, do
 	a := res.ans
 	t.mu.Lock()
 	t.applyLocked(a, answerInfo{op: req.Operation, seq: seq, status: res.status})
-	ended := t.phase == phaseEnded
+	ended := t.life.Phase == transports.PhaseEnded
 	t.mu.Unlock()
 	if a.resp.StatusCode != wire.StatusOK {
 		ae := apiError(req.Operation, res.status, a)

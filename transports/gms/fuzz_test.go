@@ -19,7 +19,7 @@ func fuzzTransport(t testing.TB, mode Mode) *Transport {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr.phase = phaseActive
+	tr.life.Phase = transports.PhaseActive
 	tr.keys.ChatID, tr.keys.SecureKey = "chat", "key"
 	if mode == ModeCometD {
 		tr.cm = newCometd(tr)

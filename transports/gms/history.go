@@ -17,8 +17,8 @@ import (
 // transports.ErrNoMoreMessages once the transcript's start was reached.
 func (t *Transport) FetchHistory(ctx context.Context) (transports.HistoryPage, error) {
 	t.mu.Lock()
-	if t.phase != phaseActive {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		if err == transports.ErrNotStarted {
 			err = transports.ErrHistoryAsyncOnly

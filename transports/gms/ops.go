@@ -23,7 +23,7 @@ func (t *Transport) cometdCall(ctx context.Context, req *wire.Request, match fun
 	t.mu.Lock()
 	cm := t.cm
 	if cm == nil {
-		err := t.phaseErr()
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return nil, err
 	}
@@ -37,7 +37,7 @@ func (t *Transport) cometdCall(ctx context.Context, req *wire.Request, match fun
 		return nil, err
 	}
 	t.mu.Lock()
-	ended := t.phase == phaseEnded
+	ended := t.life.Phase == transports.PhaseEnded
 	t.mu.Unlock()
 	if a.resp.StatusCode != wire.StatusOK {
 		ae := apiError(req.Operation, 0, a)
@@ -102,8 +102,8 @@ func (t *Transport) operate(ctx context.Context, mk func() *wire.Request, match 
 // preview is also sent with every refresh while typing.
 func (t *Transport) Typing(ctx context.Context, preview string, typing bool) error {
 	t.mu.Lock()
-	if t.phase != phaseActive {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return err
 	}

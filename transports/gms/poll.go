@@ -87,7 +87,7 @@ func (t *Transport) pollLoop() {
 	defer tm.Stop()
 	for {
 		t.mu.Lock()
-		polling := t.poll.polling && t.phase == phaseActive
+		polling := t.poll.polling && t.life.Phase == transports.PhaseActive
 		now := t.clock.Now()
 		wait := t.pollDelayLocked(now)
 		armed := t.poll.armed
@@ -95,7 +95,7 @@ func (t *Transport) pollLoop() {
 		var tick <-chan time.Time
 		if polling {
 			if wait <= 0 {
-				_, _ = t.pollOnce(t.ctx)
+				_, _ = t.pollOnce(t.life.Context())
 				continue
 			}
 			tm.Reset(wait)
@@ -108,7 +108,7 @@ func (t *Transport) pollLoop() {
 		case <-tick:
 		case <-t.poll.kick:
 			tm.Stop()
-		case <-t.ctx.Done():
+		case <-t.life.Context().Done():
 			return
 		}
 	}
@@ -154,7 +154,7 @@ func (t *Transport) pollOnce(ctx context.Context) (json.RawMessage, error) {
 			return body, nil // Widgets drops 204 errors from refresh answers
 		}
 		t.mu.Lock()
-		if t.phase == phaseActive {
+		if t.life.Phase == transports.PhaseActive {
 			t.emitLocked(transports.Event{Kind: transports.EventError, Err: err})
 		}
 		t.mu.Unlock()
@@ -206,8 +206,8 @@ func (t *Transport) StartPoll(ctx context.Context) (bool, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase != phaseActive {
-		return false, t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		return false, t.life.PhaseErr()
 	}
 	if t.poll.polling {
 		return false, nil
@@ -224,8 +224,8 @@ func (t *Transport) StopPoll(ctx context.Context) error {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase != phaseActive {
-		return t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		return t.life.PhaseErr()
 	}
 	if !t.poll.polling {
 		return transports.ErrNotPolling
@@ -247,7 +247,7 @@ func (t *Transport) ResetPollExceptions() {
 func (t *Transport) Polling() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.poll.polling && t.phase == phaseActive
+	return t.poll.polling && t.life.Phase == transports.PhaseActive
 }
 
 // Sleeping reports whether the transport sleeps (slow polling).
@@ -266,7 +266,7 @@ func (t *Transport) Sleep(ctx context.Context) (bool, error) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase != phaseActive || t.async || t.poll.sleeping {
+	if t.life.Phase != transports.PhaseActive || t.async || t.poll.sleeping {
 		return false, nil
 	}
 	t.poll.sleeping = true
@@ -287,7 +287,7 @@ func (t *Transport) Wake(ctx context.Context, resetIdleState bool) (bool, error)
 		return false, nil
 	}
 	t.mu.Lock()
-	if t.phase != phaseActive {
+	if t.life.Phase != transports.PhaseActive {
 		t.mu.Unlock()
 		return false, nil
 	}

@@ -30,8 +30,8 @@ func positioned(op wire.Operation) bool {
 // wrapping transports.ErrSessionEnded.
 func (t *Transport) restCall(ctx context.Context, req *wire.Request, pos int, b *body, download func(*http.Response) error) (*answer, error) {
 	t.mu.Lock()
-	if t.phase != phaseActive && !(t.phase == phaseNew && t.starting) {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseActive && !(t.life.Phase == transports.PhaseNew && t.starting) {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (t *Transport) restCall(ctx context.Context, req *wire.Request, pos int, b 
 	a := res.ans
 	t.mu.Lock()
 	t.applyLocked(a, answerInfo{op: req.Operation, seq: seq, suffix: suffix, status: res.status})
-	ended := t.phase == phaseEnded
+	ended := t.life.Phase == transports.PhaseEnded
 	t.mu.Unlock()
 	if a.resp.StatusCode != wire.StatusOK {
 		ae := apiError(req.Operation, res.status, a)

@@ -68,8 +68,8 @@ func (t *Transport) Start(ctx context.Context, req transports.StartRequest) (tra
 		return transports.SessionData{}, err
 	}
 	t.mu.Lock()
-	if t.phase != phaseNew {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseNew {
+		err := t.life.PhaseErr()
 		t.starting = false
 		t.mu.Unlock()
 		return transports.SessionData{}, err
@@ -79,7 +79,7 @@ func (t *Transport) Start(ctx context.Context, req transports.StartRequest) (tra
 	sd := t.sessionDataLocked()
 	t.mu.Unlock()
 	sd.Answer = a.body
-	t.ev.flush(ctx, t.closed) // the answer's events are on the stream before Start returns
+	t.ev.flush(ctx, t.life.Closed()) // the answer's events are on the stream before Start returns
 	return sd, nil
 }
 
@@ -133,8 +133,8 @@ func (t *Transport) Resume(ctx context.Context, sd transports.SessionData, cur t
 		return err
 	}
 	t.mu.Lock()
-	if t.phase != phaseNew {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseNew {
+		err := t.life.PhaseErr()
 		t.starting = false
 		t.mu.Unlock()
 		return err
@@ -142,7 +142,7 @@ func (t *Transport) Resume(ctx context.Context, sd transports.SessionData, cur t
 	t.activateLocked()
 	t.afterActivateLocked()
 	t.mu.Unlock()
-	t.ev.flush(ctx, t.closed) // e.g. EventServerOffline of a statusCode 1 answer comes before the result
+	t.ev.flush(ctx, t.life.Closed()) // e.g. EventServerOffline of a statusCode 1 answer comes before the result
 	return nil
 }
 

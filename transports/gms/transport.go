@@ -30,15 +30,6 @@ const (
 	KeyAlias     = "alias"
 )
 
-type phase int
-
-const (
-	phaseNew phase = iota
-	phaseActive
-	phaseEnded
-	phaseClosed
-)
-
 // Transport is the GMS Chat V2 client of one chat session, in REST polling
 // mode or CometD mode (Config.CometD.Enabled). Create it with New (or
 // transports.New("gms", …)). Besides transports.Transport it implements
@@ -54,8 +45,8 @@ type Transport struct {
 	ev    *emitter
 
 	mu        sync.Mutex
-	phase     phase
-	starting  bool // Start or Resume is running
+	life      *transports.Lifecycle // its Context ends with the session; guarded by mu
+	starting  bool                  // Start or Resume is running
 	keys      wire.Keys
 	keySeq    uint64 // request sequence of the answer the keys came from
 	reqSeq    uint64
@@ -65,7 +56,6 @@ type Transport struct {
 	pushKeys  map[string]string
 	preview   string
 	own       ownLog
-	ending    bool // End sent disconnect: a chatEnded is ours
 	idleClose bool // an IdleClose was seen: the end is for inactivity
 	// idleAlerted: an IdleAlert came and no activity has reset Chat Server's
 	// idle timers since (AutoCancelIdleTimer).
@@ -83,11 +73,7 @@ type Transport struct {
 
 	sendMu sync.Mutex
 
-	ctx      context.Context // cancelled when the session ends or the transport closes
-	cancel   context.CancelFunc
-	done     chan struct{} // closed when the session ended or the transport closed
-	closed   chan struct{} // closed by Close
-	emitting bool          // the emitter goroutine runs
+	emitting bool // the emitter goroutine runs
 	wg       sync.WaitGroup
 	closeMu  sync.Mutex
 }
@@ -114,12 +100,10 @@ func New(cfg Config, opts transports.Options) (*Transport, error) {
 		tracker: transports.NewIndexTracker(transports.Cursor{}),
 		conn:    newConnState(set),
 		async:   set.async,
-		done:    make(chan struct{}),
-		closed:  make(chan struct{}),
+		life:    transports.NewLifecycle(),
 	}
 	t.own.init()
 	t.poll.init(set)
-	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
 }
 
@@ -203,25 +187,12 @@ func (t *Transport) Cursor() transports.Cursor {
 	return t.tracker.Cursor()
 }
 
-// phaseErr is the error for an operation not allowed in the current phase; t.mu held.
-func (t *Transport) phaseErr() error {
-	switch t.phase {
-	case phaseNew:
-		return transports.ErrNotStarted
-	case phaseEnded:
-		return transports.ErrSessionEnded
-	case phaseClosed:
-		return transports.ErrClosed
-	}
-	return transports.ErrAlreadyStarted
-}
-
 // begin marks Start/Resume as running; it fails unless the transport is new and idle.
 func (t *Transport) begin() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase != phaseNew {
-		return t.phaseErr()
+	if t.life.Phase != transports.PhaseNew {
+		return t.life.PhaseErr()
 	}
 	if t.starting {
 		return transports.ErrAlreadyStarted
@@ -235,7 +206,7 @@ func (t *Transport) begin() error {
 func (t *Transport) abort() {
 	t.mu.Lock()
 	t.starting = false
-	if t.phase == phaseNew {
+	if t.life.Phase == transports.PhaseNew {
 		t.keys = wire.Keys{}
 		t.tracker = transports.NewIndexTracker(transports.Cursor{})
 		t.conn = newConnState(t.set)
@@ -247,13 +218,13 @@ func (t *Transport) abort() {
 // activateLocked makes the session active and starts the emitter; t.mu held.
 func (t *Transport) activateLocked() {
 	t.starting = false
-	t.phase = phaseActive
+	t.life.Phase = transports.PhaseActive
 	if !t.emitting {
 		t.emitting = true
 		t.wg.Add(1)
 		go func() {
 			defer t.wg.Done()
-			t.ev.run(t.closed)
+			t.ev.run(t.life.Closed())
 		}()
 	}
 }
@@ -270,8 +241,8 @@ func (t *Transport) emitLocked(ev transports.Event) {
 func (t *Transport) checkActive() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase != phaseActive {
-		return t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		return t.life.PhaseErr()
 	}
 	return nil
 }
@@ -279,16 +250,10 @@ func (t *Transport) checkActive() error {
 // endLocked ends the session once: EventEnded is the last event and the
 // stream closes after it; every goroutine of the session stops. t.mu held.
 func (t *Transport) endLocked(r transports.EndReason, err error) bool {
-	if t.phase != phaseActive {
+	r, ok := t.life.End(r, err)
+	if !ok {
 		return false
 	}
-	if t.ending && (r == transports.EndedByServer || r == transports.EndedSessionLost) {
-		r = transports.EndedByClient // the end we see answers our own disconnect
-	}
-	t.phase = phaseEnded
-	t.endReason, t.endErr = r, err
-	close(t.done)
-	t.cancel()
 	now := t.clock.Now()
 	t.ev.finish(&transports.Event{Kind: transports.EventEnded, Time: now, Reason: r, Err: err})
 	return true
@@ -301,12 +266,12 @@ func (t *Transport) endLocked(r transports.EndReason, err error) bool {
 // the event stream closes.
 func (t *Transport) End(ctx context.Context) error {
 	t.mu.Lock()
-	if t.phase != phaseActive {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return err
 	}
-	t.ending = true
+	t.life.Ending = true
 	t.mu.Unlock()
 	t.poll.stopAll(t)
 	var err error
@@ -328,18 +293,11 @@ func (t *Transport) Close() error {
 	t.closeMu.Lock()
 	defer t.closeMu.Unlock()
 	t.mu.Lock()
-	if t.phase == phaseClosed {
+	if !t.life.Close() {
 		t.mu.Unlock()
 		t.wg.Wait()
 		return nil
 	}
-	wasEnded := t.phase == phaseEnded
-	t.phase = phaseClosed
-	close(t.closed)
-	if !wasEnded {
-		close(t.done)
-	}
-	t.cancel()
 	emitting := t.emitting
 	t.emitting = true
 	cm := t.cm
@@ -359,8 +317,8 @@ func (t *Transport) Close() error {
 func (t *Transport) waitUp(ctx context.Context) error {
 	for {
 		t.mu.Lock()
-		if t.phase != phaseActive {
-			err := t.phaseErr()
+		if t.life.Phase != transports.PhaseActive {
+			err := t.life.PhaseErr()
 			t.mu.Unlock()
 			return err
 		}
@@ -372,7 +330,7 @@ func (t *Transport) waitUp(ctx context.Context) error {
 		t.mu.Unlock()
 		select {
 		case <-w:
-		case <-t.done:
+		case <-t.life.Done():
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -391,9 +349,9 @@ func (t *Transport) sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	case <-t.done:
+	case <-t.life.Done():
 		t.mu.Lock()
-		err := t.phaseErr()
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return err
 	}

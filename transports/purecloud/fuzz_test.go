@@ -22,7 +22,7 @@ func fuzzTransport(tb testing.TB, url string, hc *http.Client) (*Transport, *loo
 		tb.Fatal(err)
 	}
 	tr.keys = sessionKeys{conv: "c1", member: "me", jwt: "not-a-jwt", stream: "ws://127.0.0.1:1/v1/token/x", name: "Joan"}
-	tr.phase = phaseActive
+	tr.life.Phase = transports.PhaseActive
 	tr.members.put("me", &member{role: wire.RoleCustomer, name: "Joan"})
 	tr.members.put("a1", &member{role: wire.RoleAgent, name: "Alex"})
 	tr.members.put("w1", &member{role: wire.RoleWorkflow, name: "Flow"})

@@ -343,7 +343,7 @@ func (ls *loopState) scheduleTransferCheck(agent string) {
 
 func (ls *loopState) checkTransfer(agent string) {
 	t := ls.t
-	if t.ctx.Err() != nil {
+	if t.life.Context().Err() != nil {
 		return
 	}
 	if t.confirmEnded(ls) {
@@ -463,7 +463,7 @@ func (ls *loopState) stopTimers() {
 // time as an Agent (synthetic), so agentConnected is never missed.
 func (ls *loopState) resolve(id string) member {
 	t := ls.t
-	mem := t.resolve(t.ctx, id)
+	mem := t.resolve(t.life.Context(), id)
 	if mem.role != wire.RoleAgent || !mem.joinedUnknown || mem.left {
 		return mem
 	}

@@ -31,8 +31,8 @@ func (t *Transport) FetchHistory(ctx context.Context) (transports.HistoryPage, e
 	t.histMu.Lock()
 	defer t.histMu.Unlock()
 	t.mu.Lock()
-	if t.phase == phaseNew || t.phase == phaseClosed {
-		err := t.phaseErr()
+	if t.life.Phase == transports.PhaseNew || t.life.Phase == transports.PhaseClosed {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return transports.HistoryPage{}, err
 	}

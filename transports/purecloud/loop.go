@@ -115,7 +115,7 @@ func (t *Transport) run() {
 		discEmitted   bool
 	)
 	for {
-		if t.ctx.Err() != nil {
+		if t.life.Context().Err() != nil {
 			return
 		}
 		c, err := t.dial(ls)
@@ -139,9 +139,9 @@ func (t *Transport) run() {
 				ls.flushHold()
 				ls.flush()
 			}
-			c.close(t.ctx.Err() != nil)
+			c.close(t.life.Context().Err() != nil)
 			ls.conn = nil
-			if t.ctx.Err() != nil {
+			if t.life.Context().Err() != nil {
 				return
 			}
 			if errors.Is(err, errClosing) {
@@ -200,7 +200,7 @@ func (t *Transport) snapshotKeys() sessionKeys {
 func (t *Transport) dial(ls *loopState) (*sockConn, error) {
 	k := t.snapshotKeys()
 	ls.gen++
-	ctx, cancel := context.WithTimeout(t.ctx, t.set.ajaxTimeout)
+	ctx, cancel := context.WithTimeout(t.life.Context(), t.set.ajaxTimeout)
 	defer cancel()
 	ws, resp, err := t.dialer.DialContext(ctx, k.stream, nil)
 	if err != nil {
@@ -265,7 +265,7 @@ func (t *Transport) sync(ls *loopState) (ok bool, err error) {
 		}
 		return false, err
 	}
-	ctx, cancel := context.WithTimeout(t.ctx, t.set.ajaxTimeout)
+	ctx, cancel := context.WithTimeout(t.life.Context(), t.set.ajaxTimeout)
 	me, err := t.rest.getMember(ctx, k.jwt, k.conv, k.member, 2)
 	cancel()
 	if err != nil {
@@ -288,7 +288,7 @@ func (t *Transport) backfill(ls *loopState, k sessionKeys) error {
 	after := ls.cursor.ID
 	retriedWithout := false
 	for {
-		page, err := t.rest.getMessages(t.ctx, k.jwt, k.conv, after, "", wire.SortAscending, wire.MaxResults, 3)
+		page, err := t.rest.getMessages(t.life.Context(), k.jwt, k.conv, after, "", wire.SortAscending, wire.MaxResults, 3)
 		if err != nil {
 			if after != "" && !retriedWithout && statusOf(err) == http.StatusBadRequest && !isConversationState(err) {
 				// The server does not know our cursor: read everything; the
@@ -307,8 +307,8 @@ func (t *Transport) backfill(ls *loopState, k sessionKeys) error {
 			return nil
 		}
 		after = page.Entities[len(page.Entities)-1].ID
-		if t.ctx.Err() != nil {
-			return t.ctx.Err()
+		if t.life.Context().Err() != nil {
+			return t.life.Context().Err()
 		}
 	}
 }
@@ -316,7 +316,7 @@ func (t *Transport) backfill(ls *loopState, k sessionKeys) error {
 // prefetchMembers reads the member list (#2) into the role cache.
 func (t *Transport) prefetchMembers(ls *loopState, k sessionKeys) error {
 	for page := 1; page <= 20; page++ {
-		ctx, cancel := context.WithTimeout(t.ctx, t.set.ajaxTimeout)
+		ctx, cancel := context.WithTimeout(t.life.Context(), t.set.ajaxTimeout)
 		l, err := t.rest.getMembers(ctx, k.jwt, k.conv, page, 2)
 		cancel()
 		if err != nil {
@@ -336,14 +336,14 @@ func (t *Transport) prefetchMembers(ls *loopState, k sessionKeys) error {
 // (§7.3 d). It reports whether the session ended.
 func (t *Transport) confirmEnded(ls *loopState) bool {
 	k := t.snapshotKeys()
-	ctx, cancel := context.WithTimeout(t.ctx, t.set.ajaxTimeout)
+	ctx, cancel := context.WithTimeout(t.life.Context(), t.set.ajaxTimeout)
 	defer cancel()
 	me, err := t.rest.getMember(ctx, k.jwt, k.conv, k.member, 1)
 	if err != nil {
 		if r, fatal := fatalReason(err, true); fatal {
 			return t.endSession(r, err)
 		}
-		return t.ctx.Err() != nil
+		return t.life.Context().Err() != nil
 	}
 	if me.LeaveDate != nil {
 		return t.endSession(transports.EndedByServer, nil)
@@ -367,11 +367,11 @@ func (t *Transport) pump(ls *loopState) error {
 			if stop != nil {
 				return stop
 			}
-			if t.ctx.Err() != nil {
-				return t.ctx.Err()
+			if t.life.Context().Err() != nil {
+				return t.life.Context().Err()
 			}
-		case <-t.ctx.Done():
-			return t.ctx.Err()
+		case <-t.life.Context().Done():
+			return t.life.Context().Err()
 		}
 	}
 }
@@ -391,7 +391,7 @@ func (t *Transport) idle(ls *loopState, d time.Duration) {
 				}
 			}
 			ls.flush()
-		case <-t.ctx.Done():
+		case <-t.life.Context().Done():
 			return
 		}
 	}
@@ -402,16 +402,16 @@ func (t *Transport) idle(ls *loopState, d time.Duration) {
 func (t *Transport) finish(ls *loopState) {
 	ls.stopTimers()
 	t.mu.Lock()
-	ph, reason, err := t.phase, t.endReason, t.endErr
+	ph, reason, err := t.life.Phase, t.life.EndReason, t.life.EndErr
 	t.mu.Unlock()
-	if ph == phaseEnded {
+	if ph == transports.PhaseEnded {
 		ls.flushHold()
 		ls.flush()
 	}
 	if ls.conn != nil {
-		ls.conn.close(ph == phaseEnded)
+		ls.conn.close(ph == transports.PhaseEnded)
 	}
-	if ph == phaseEnded {
+	if ph == transports.PhaseEnded {
 		t.emit(transports.Event{Kind: transports.EventEnded, Reason: reason, Err: err})
 	}
 	close(t.events)

@@ -33,15 +33,6 @@ const (
 	KeyLastMessageID  = "lastMessageId"
 )
 
-type phase int
-
-const (
-	phaseNew phase = iota
-	phaseActive
-	phaseEnded
-	phaseClosed
-)
-
 // The optional capabilities Genesys Cloud offers; a signature drift fails the build here
 // rather than a type assertion at run time.
 var (
@@ -64,28 +55,21 @@ type Transport struct {
 	members memberCache
 
 	mu          sync.Mutex
-	phase       phase
+	life        *transports.Lifecycle // its Context ends with the session; guarded by mu
 	keys        sessionKeys
 	cursor      transports.Cursor
 	connected   bool
 	connWait    chan struct{} // closed when connected becomes true
-	done        chan struct{} // closed when the session ended or the transport closed
-	closed      chan struct{} // closed by Close
-	endReason   transports.EndReason
-	endErr      error
 	lastTyping  time.Time
 	own         *transports.Seen // ids of messages accepted by Send
 	histBefore  string
 	histDone    bool
 	loopStarted bool
-	ending      bool // End is deleting our member
 
 	sendMu sync.Mutex
 	histMu sync.Mutex
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wg sync.WaitGroup
 }
 
 type sessionKeys struct {
@@ -110,8 +94,7 @@ func New(cfg Config, opts transports.Options) (*Transport, error) {
 		clock:    opts.Clock,
 		events:   make(chan transports.Event, eventBuffer),
 		connWait: make(chan struct{}),
-		done:     make(chan struct{}),
-		closed:   make(chan struct{}),
+		life:     transports.NewLifecycle(),
 		own:      transports.NewSeen(256),
 	}
 	t.backoff = transports.Backoff{Initial: set.reconnectInitial, Max: DefaultReconnectMax, Rand: opts.Rand}
@@ -127,7 +110,6 @@ func New(cfg Config, opts transports.Options) (*Transport, error) {
 	}
 	t.members.init()
 	t.mbox.init()
-	t.ctx, t.cancel = context.WithCancel(context.Background())
 	return t, nil
 }
 
@@ -179,9 +161,9 @@ func (t *Transport) Start(ctx context.Context, req transports.StartRequest) (tra
 	now := t.clock.Now()
 	t.members.put(keys.member, &member{role: wire.RoleCustomer, name: keys.name, state: wire.StateConnected})
 	t.mu.Lock()
-	if t.phase != phaseNew {
+	if t.life.Phase != transports.PhaseNew {
 		t.mu.Unlock()
-		return transports.SessionData{}, t.phaseErr()
+		return transports.SessionData{}, t.life.PhaseErr()
 	}
 	t.keys = keys
 	// Widgets publishes a ParticipantJoined for the client as soon as #1
@@ -236,8 +218,8 @@ func (t *Transport) Resume(ctx context.Context, sd transports.SessionData, cur t
 	t.members.put(keys.member, &member{role: wire.RoleCustomer, name: keys.name, avatar: me.AvatarImageURL})
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase != phaseNew {
-		return t.phaseErr()
+	if t.life.Phase != transports.PhaseNew {
+		return t.life.PhaseErr()
 	}
 	t.keys = keys
 	t.cursor = transports.Cursor{ID: cur.ID}
@@ -249,28 +231,15 @@ func (t *Transport) Resume(ctx context.Context, sd transports.SessionData, cur t
 func (t *Transport) checkNew() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase != phaseNew {
-		return t.phaseErr()
+	if t.life.Phase != transports.PhaseNew {
+		return t.life.PhaseErr()
 	}
 	return nil
 }
 
-// phaseErr is the error for an operation not allowed in the current phase; t.mu held.
-func (t *Transport) phaseErr() error {
-	switch t.phase {
-	case phaseNew:
-		return transports.ErrNotStarted
-	case phaseEnded:
-		return transports.ErrSessionEnded
-	case phaseClosed:
-		return transports.ErrClosed
-	}
-	return transports.ErrAlreadyStarted
-}
-
 // activateLocked starts the session loop; t.mu held.
 func (t *Transport) activateLocked() {
-	t.phase = phaseActive
+	t.life.Phase = transports.PhaseActive
 	t.loopStarted = true
 	t.wg.Add(1)
 	go t.run()
@@ -306,8 +275,8 @@ func (t *Transport) Cursor() transports.Cursor {
 // Typing is never queued: while disconnected it is a no-op.
 func (t *Transport) Typing(ctx context.Context, preview string, typing bool) error {
 	t.mu.Lock()
-	if t.phase != phaseActive {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return err
 	}
@@ -335,13 +304,13 @@ func (t *Transport) Typing(ctx context.Context, preview string, typing bool) err
 // follows and the event stream closes.
 func (t *Transport) End(ctx context.Context) error {
 	t.mu.Lock()
-	if t.phase != phaseActive {
-		err := t.phaseErr()
+	if t.life.Phase != transports.PhaseActive {
+		err := t.life.PhaseErr()
 		t.mu.Unlock()
 		return err
 	}
 	k := t.keys
-	t.ending = true
+	t.life.Ending = true
 	t.mu.Unlock()
 	err := t.rest.deleteMember(ctx, k.jwt, k.conv, k.member)
 	if err != nil && (statusOf(err) == http.StatusNotFound || isConversationState(err)) {
@@ -356,17 +325,10 @@ func (t *Transport) End(ctx context.Context) error {
 func (t *Transport) endSession(r transports.EndReason, err error) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.phase != phaseActive {
+	if _, ok := t.life.End(r, err); !ok {
 		return false
 	}
-	if t.ending && r == transports.EndedByServer {
-		r = transports.EndedByClient // the leave we see is the answer to our own End
-	}
-	t.phase = phaseEnded
-	t.endReason, t.endErr = r, err
 	t.connected = false
-	close(t.done)
-	t.cancel()
 	return true
 }
 
@@ -374,19 +336,12 @@ func (t *Transport) endSession(r transports.EndReason, err error) bool {
 // the server, so the session can be resumed later. Idempotent.
 func (t *Transport) Close() error {
 	t.mu.Lock()
-	if t.phase == phaseClosed {
+	if !t.life.Close() {
 		t.mu.Unlock()
 		t.wg.Wait()
 		return nil
 	}
-	wasEnded := t.phase == phaseEnded
-	t.phase = phaseClosed
 	t.connected = false
-	close(t.closed)
-	if !wasEnded {
-		close(t.done)
-	}
-	t.cancel()
 	started := t.loopStarted
 	t.loopStarted = true
 	t.mu.Unlock()
@@ -404,7 +359,7 @@ func (t *Transport) emit(ev transports.Event) {
 	}
 	select {
 	case t.events <- ev:
-	case <-t.closed:
+	case <-t.life.Closed():
 	}
 }
 
@@ -412,8 +367,8 @@ func (t *Transport) emit(ev transports.Event) {
 func (t *Transport) waitConnected(ctx context.Context) (sessionKeys, error) {
 	for {
 		t.mu.Lock()
-		if t.phase != phaseActive {
-			err := t.phaseErr()
+		if t.life.Phase != transports.PhaseActive {
+			err := t.life.PhaseErr()
 			t.mu.Unlock()
 			return sessionKeys{}, err
 		}
@@ -426,7 +381,7 @@ func (t *Transport) waitConnected(ctx context.Context) (sessionKeys, error) {
 		t.mu.Unlock()
 		select {
 		case <-w:
-		case <-t.done:
+		case <-t.life.Done():
 		case <-ctx.Done():
 			return sessionKeys{}, ctx.Err()
 		}
@@ -436,7 +391,7 @@ func (t *Transport) waitConnected(ctx context.Context) (sessionKeys, error) {
 func (t *Transport) setConnected(on bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if on == t.connected || t.phase != phaseActive {
+	if on == t.connected || t.life.Phase != transports.PhaseActive {
 		return
 	}
 	t.connected = on
