@@ -27,10 +27,12 @@
 // rejection string ("This transport doesn't support …") when a transport lacks
 // the feature, so callers never spell those strings themselves.
 //
-// Shared helpers used by every transport live here once: [Backoff] (exponential
-// backoff with full jitter), [Seen] (bounded dedupe set), [IndexTracker]
-// (GMS-style index cursor), [ParseRetryAfter], and [Clock] with [FakeClock] for
-// tests that must not sleep.
+// Shared helpers used by every transport live here once: [Lifecycle] (the
+// new/active/ended/closed phase machine with its errors, Done/Closed channels
+// and session context), [Backoff] (exponential backoff with full jitter),
+// [Seen] (bounded dedupe set), [IndexTracker] (GMS-style index cursor),
+// [ParseRetryAfter], and [Clock] with [FakeClock] for tests that must not
+// sleep. Package transporttest records a transport's events for tests.
 //
 // Secrets (JWTs, secure keys) live only in [SessionData] values marked secret;
 // [SessionData.Redacted] and [RedactJSON] remove them before data leaves the
