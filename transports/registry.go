@@ -1,8 +1,10 @@
 package transports
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -116,4 +118,22 @@ func unregister(name string) {
 	regMu.Lock()
 	delete(registry, name)
 	regMu.Unlock()
+}
+
+// DecodeConfig decodes a Widgets `webchat` JSON section into v (a transport's Config); empty
+// input means {}. The error wraps ErrInvalidConfig and names the field whose JSON type is
+// wrong ("webchat.pollRate: must be a int, got a JSON string"). Transports validate the
+// values themselves.
+func DecodeConfig(raw json.RawMessage, v any) error {
+	if len(bytes.TrimSpace(raw)) == 0 {
+		raw = json.RawMessage("{}")
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) && ute.Field != "" {
+			return fmt.Errorf("%w: webchat.%s: must be a %s, got a JSON %s", ErrInvalidConfig, ute.Field, ute.Type, ute.Value)
+		}
+		return fmt.Errorf("%w: webchat: %v", ErrInvalidConfig, err)
+	}
+	return nil
 }

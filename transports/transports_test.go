@@ -417,3 +417,35 @@ func TestOptionsDefaults(t *testing.T) {
 		t.Fatal("clock overridden")
 	}
 }
+
+func TestDecodeConfig(t *testing.T) {
+	type cfg struct {
+		PollRate int `json:"pollRate"`
+		CometD   struct {
+			Enabled bool `json:"enabled"`
+		} `json:"cometD"`
+	}
+	for _, tc := range []struct {
+		raw  string
+		want string // "" = no error
+	}{
+		{"", ""},
+		{"  ", ""},
+		{`{"pollRate":5,"other":true}`, ""},
+		{`{"pollRate":"fast"}`, "webchat.pollRate: must be a int, got a JSON string"},
+		{`{"cometD":{"enabled":"yes"}}`, "webchat.cometD.enabled: must be a bool, got a JSON string"},
+		{`{`, "webchat: unexpected end of JSON input"},
+	} {
+		var c cfg
+		err := DecodeConfig(json.RawMessage(tc.raw), &c)
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%q: %v", tc.raw, err)
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want ErrInvalidConfig mentioning %q", tc.raw, err, tc.want)
+		}
+	}
+}

@@ -1,10 +1,8 @@
 package gms
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -230,15 +228,8 @@ func ms(v int) time.Duration { return time.Duration(v) * time.Millisecond }
 // error wraps transports.ErrInvalidConfig and names each bad field.
 func ParseConfig(raw json.RawMessage) (Config, error) {
 	var c Config
-	if len(bytes.TrimSpace(raw)) == 0 {
-		raw = json.RawMessage("{}")
-	}
-	if err := json.Unmarshal(raw, &c); err != nil {
-		var ute *json.UnmarshalTypeError
-		if errors.As(err, &ute) && ute.Field != "" {
-			return Config{}, fmt.Errorf("%w: webchat.%s: must be a %s, got a JSON %s", transports.ErrInvalidConfig, ute.Field, ute.Type, ute.Value)
-		}
-		return Config{}, fmt.Errorf("%w: webchat: %v", transports.ErrInvalidConfig, err)
+	if err := transports.DecodeConfig(raw, &c); err != nil {
+		return Config{}, err
 	}
 	if _, err := c.settings(zerolog.Nop()); err != nil {
 		return Config{}, err
