@@ -444,12 +444,16 @@ type OpenResult struct {
 	Node string `json:"node"`
 }
 
-func (b *Bridge) onOpen(req micro.Request) {
-	r := b.detach(req, "open")
-	if !b.track(func() { b.open(r) }) {
+// serveDetached answers req off the NATS dispatcher, as an in-flight request Shutdown waits
+// for; after Shutdown began it answers ErrClosed.
+func (b *Bridge) serveDetached(req micro.Request, endpoint string, serve func(responder)) {
+	r := b.detach(req, endpoint)
+	if !b.track(func() { serve(r) }) {
 		r.Fail(replyError(ErrClosed))
 	}
 }
+
+func (b *Bridge) onOpen(req micro.Request) { b.serveDetached(req, "open", b.open) }
 
 func (b *Bridge) open(r responder) {
 	var o openRequest
@@ -489,12 +493,7 @@ type closeRequest struct {
 	ID string `json:"id"`
 }
 
-func (b *Bridge) onClose(req micro.Request) {
-	r := b.detach(req, "close")
-	if !b.track(func() { b.closeSession(r) }) {
-		r.Fail(replyError(ErrClosed))
-	}
-}
+func (b *Bridge) onClose(req micro.Request) { b.serveDetached(req, "close", b.closeSession) }
 
 // closeSession ends the chat (if one is active), closes the session, deletes its snapshot and
 // releases its lease. A session owned by another node is forwarded there.
@@ -537,31 +536,28 @@ type SessionInfo struct {
 	Node string `json:"node,omitempty"`
 }
 
-func (b *Bridge) onList(req micro.Request) {
-	r := b.detach(req, "list")
-	if !b.track(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), b.opts.CommandTimeout)
-		defer cancel()
-		var list []SessionInfo
-		if b.own != nil {
-			l, err := b.own.list(ctx)
-			if err != nil {
-				r.Fail(replyError(err))
-				return
-			}
-			list = l
-		} else {
-			for _, id := range b.opts.Host.List() {
-				list = append(list, SessionInfo{ID: id, Node: b.opts.NodeID})
-			}
+func (b *Bridge) onList(req micro.Request) { b.serveDetached(req, "list", b.list) }
+
+func (b *Bridge) list(r responder) {
+	ctx, cancel := context.WithTimeout(context.Background(), b.opts.CommandTimeout)
+	defer cancel()
+	var list []SessionInfo
+	if b.own != nil {
+		l, err := b.own.list(ctx)
+		if err != nil {
+			r.Fail(replyError(err))
+			return
 		}
-		if list == nil {
-			list = []SessionInfo{}
+		list = l
+	} else {
+		for _, id := range b.opts.Host.List() {
+			list = append(list, SessionInfo{ID: id, Node: b.opts.NodeID})
 		}
-		b.succeed(r, map[string]any{"sessions": list})
-	}) {
-		r.Fail(replyError(ErrClosed))
 	}
+	if list == nil {
+		list = []SessionInfo{}
+	}
+	b.succeed(r, map[string]any{"sessions": list})
 }
 
 // decode reads an optional JSON object payload.
