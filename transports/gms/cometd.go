@@ -70,7 +70,7 @@ type opWaiter struct {
 // until the requestNotifications that verifies the gap is answered.
 type gapHold struct {
 	items []*answer
-	pos   int64 // first missing index
+	from  int64 // the gap check asks from here: the last index processed, so its answer starts below first
 	first int64 // index of the first event after the gap
 }
 
@@ -257,7 +257,7 @@ func (c *cometd) processLocked(a *answer, w *opWaiter) {
 		return
 	}
 	if (w == nil || !w.suffix) && c.gapLocked(a) {
-		c.hold = &gapHold{items: []*answer{a}, pos: t.tracker.Position(), first: firstNew(a, t.tracker.LastIndex())}
+		c.hold = &gapHold{items: []*answer{a}, from: t.tracker.LastIndex(), first: firstNew(a, t.tracker.LastIndex())}
 		c.gapPending = true
 		c.poke()
 		return
@@ -463,15 +463,18 @@ func matchNotifications(pos int64) func(*answer) bool {
 	}
 }
 
-// matchGap accepts the answer verifying a gap before index first: it holds
-// first (every event ≥ pos), so its first event is at most first.
+// matchGap accepts the answer verifying a gap before index first. The check
+// asks from the last index already processed, so its answer starts below
+// first; a notification starting at first or later is unsolicited (a later
+// event, or a late duplicate of the one that revealed the gap) and must not
+// be taken for the answer, or the missing events would never be asked for.
 func matchGap(first int64) func(*answer) bool {
 	return func(a *answer) bool {
 		r := a.resp
-		if r.StatusCode != wire.StatusOK || r.ChatEnded || len(r.Messages) != 1 {
+		if r.StatusCode != wire.StatusOK || r.ChatEnded || len(r.Messages) == 0 {
 			return true
 		}
-		return int64(r.Messages[0].Index) <= first
+		return int64(r.Messages[0].Index) < first
 	}
 }
 

@@ -169,7 +169,7 @@ func (c *cometd) run() {
 			c.gapPending = false
 			var pos, first int64
 			if gap {
-				pos, first = c.hold.pos, c.hold.first
+				pos, first = c.hold.from, c.hold.first
 			}
 			sync := (t.conn.needResync && c.linkBack) || t.conn.offline
 			t.mu.Unlock()
@@ -234,9 +234,11 @@ func (c *cometd) syncOnce() {
 	}
 }
 
-// verifyGap asks for the events from the first missing index; the listener
-// applies the answer and releases what it held. Without an answer the held
-// notifications are released as they are (a real gap).
+// verifyGap asks for the events from pos, the last index processed (the
+// answer repeats it; the tracker drops it), so the answer cannot be mistaken
+// for an unsolicited notification (see matchGap); the listener applies it and
+// releases what it held. Without an answer the held notifications are
+// released as they are (a real gap).
 func (c *cometd) verifyGap(pos, first int64) {
 	t := c.t
 	_, err := c.do(t.life.Context(), &wire.Request{Operation: wire.OpRequestNotifications, TranscriptPosition: int(pos)},

@@ -8,6 +8,7 @@ import (
 
 	simgms "github.com/cxbus/webchat/sim/gms"
 	"github.com/cxbus/webchat/transports"
+	"github.com/cxbus/webchat/transports/gms/wire"
 	"github.com/cxbus/webchat/transports/transporttest"
 )
 
@@ -203,5 +204,35 @@ func TestPollingRejectedInCometD(t *testing.T) {
 	}
 	if ok, _ := c.Sleep(testCtx(t)); ok {
 		t.Fatal("Sleep in CometD mode")
+	}
+}
+
+// TestMatchGap: the gap check (asked from the last index processed, 4 here, with the gap
+// revealed by index 6) takes only an answer that starts below 6; the notification that
+// revealed the gap, delivered again late, or a later one, is not its answer.
+func TestMatchGap(t *testing.T) {
+	ans := func(status wire.StatusCode, ended bool, idx ...int) *answer {
+		r := &wire.Response{StatusCode: status, ChatEnded: ended}
+		for _, i := range idx {
+			r.Messages = append(r.Messages, wire.Event{Index: i, Type: wire.EventMessage})
+		}
+		return &answer{resp: r}
+	}
+	match := matchGap(6)
+	for _, tc := range []struct {
+		name string
+		a    *answer
+		want bool
+	}{
+		{"the answer: the last seen, the missing, the revealing event", ans(wire.StatusOK, false, 4, 5, 6), true},
+		{"the answer to a real gap: the last seen and the revealing event", ans(wire.StatusOK, false, 4, 6), true},
+		{"a late duplicate of the revealing notification", ans(wire.StatusOK, false, 6), false},
+		{"a later unsolicited notification", ans(wire.StatusOK, false, 7), false},
+		{"a failure answers the check", ans(wire.StatusFailed, false), true},
+		{"chatEnded answers the check", ans(wire.StatusOK, true, 7), true},
+	} {
+		if got := match(tc.a); got != tc.want {
+			t.Errorf("%s: match = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
