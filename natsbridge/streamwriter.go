@@ -139,7 +139,7 @@ func (w *streamWriter) failed(_ jetstream.JetStream, m *nats.Msg, err error) {
 
 func (w *streamWriter) stats() StreamStats {
 	w.mu.Lock()
-	pending := int64(len(w.failures))
+	pending := int64(len(w.timers)) // waiting for their retry; those in flight are counted by js
 	w.mu.Unlock()
 	return StreamStats{Stored: w.stored.Load(), Retried: w.retried.Load(), Lost: w.lost.Load(),
 		Pending: pending + int64(w.js.PublishAsyncPending())}
