@@ -2,6 +2,7 @@ package bayeux
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -110,10 +111,10 @@ func (c *Client) AddListener(channel string, fn func(*Message)) (RemoveFunc, err
 	if fn == nil {
 		return nil, fmt.Errorf("bayeux: AddListener(%q) needs a function", channel)
 	}
-	return c.addListener(channel, fn, false), nil
+	return c.addListener(channel, fn), nil
 }
 
-func (c *Client) addListener(channel string, fn func(*Message), _ bool) RemoveFunc {
+func (c *Client) addListener(channel string, fn func(*Message)) RemoveFunc {
 	c.listenersMu.Lock()
 	c.lseq++
 	l := &listener{id: c.lseq, pattern: channel, fn: fn}
@@ -123,15 +124,20 @@ func (c *Client) addListener(channel string, fn func(*Message), _ bool) RemoveFu
 	return func() {
 		once.Do(func() {
 			c.listenersMu.Lock()
-			defer c.listenersMu.Unlock()
-			for i, x := range c.listeners {
-				if x == l {
-					c.listeners = append(c.listeners[:i:i], c.listeners[i+1:]...)
-					return
-				}
-			}
+			c.listeners = without(c.listeners, l)
+			c.listenersMu.Unlock()
 		})
 	}
+}
+
+// without returns s without x, in a new backing array when x was there, so dispatchers
+// iterating a copy of the old slice header are unaffected.
+func without[T comparable](s []T, x T) []T {
+	i := slices.Index(s, x)
+	if i < 0 {
+		return s
+	}
+	return append(s[:i:i], s[i+1:]...)
 }
 
 func (c *Client) addWaiter(w *waiter) {
@@ -142,13 +148,8 @@ func (c *Client) addWaiter(w *waiter) {
 
 func (c *Client) removeWaiter(w *waiter) {
 	c.listenersMu.Lock()
-	defer c.listenersMu.Unlock()
-	for i, x := range c.waiters {
-		if x == w {
-			c.waiters = append(c.waiters[:i:i], c.waiters[i+1:]...)
-			return
-		}
-	}
+	c.waiters = without(c.waiters, w)
+	c.listenersMu.Unlock()
 }
 
 // stateListener is a listener of state events.
@@ -164,13 +165,8 @@ func (c *Client) AddStateListener(fn func(StateEvent)) RemoveFunc {
 	return func() {
 		once.Do(func() {
 			c.listenersMu.Lock()
-			defer c.listenersMu.Unlock()
-			for i, x := range c.stateLs {
-				if x == sl {
-					c.stateLs = append(c.stateLs[:i:i], c.stateLs[i+1:]...)
-					return
-				}
-			}
+			c.stateLs = without(c.stateLs, sl)
+			c.listenersMu.Unlock()
 		})
 	}
 }

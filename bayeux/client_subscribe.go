@@ -91,7 +91,7 @@ func (c *Client) Subscribe(ctx context.Context, channel string, fn func(*Message
 	if fn == nil {
 		return nil, errors.New("bayeux: Subscribe needs a listener")
 	}
-	remove := c.addListener(channel, fn, true)
+	remove := c.addListener(channel, fn)
 	c.mu.Lock()
 	c.subs[channel]++
 	first := c.subs[channel] == 1
