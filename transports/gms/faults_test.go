@@ -61,10 +61,7 @@ func clientSaid(chat *simgms.Chat, text string) int {
 // delivered once; nothing is lost.
 func TestChatServerOffline(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		ctx, s, c, chat := startModeChat(t, mk, simgms.Options{})
 		ann, _ := chat.JoinAgent("Ann")
 		ann.Send("before")
 		c.rec.WaitFor(t, "before", msgWith(transports.TypeMessage, transports.ParticipantAgent, "before"))
@@ -277,10 +274,7 @@ func TestAmbiguousResendWithSince(t *testing.T) {
 // reports them once.
 func TestKeyRotation(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		ctx, _, c, chat := startModeChat(t, mk, simgms.Options{})
 		ann, _ := chat.JoinAgent("Ann")
 		c.rec.WaitFor(t, "agent joined", msgWith(transports.TypeParticipantJoined, transports.ParticipantAgent, ""))
 		keys := chat.MoveChatServer(simgms.MoveOptions{NewUserID: true})
@@ -318,10 +312,7 @@ func TestKeyRotation(t *testing.T) {
 // no grace after a move) → EventEnded{EndedSessionLost}.
 func TestSessionLost(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{KeyGrace: -1})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		ctx, _, c, chat := startModeChat(t, mk, simgms.Options{KeyGrace: -1})
 		chat.MoveChatServer(simgms.MoveOptions{})
 		_, err := c.SendCustomNotice(ctx, "hello?", nil)
 		evs := c.rec.WaitClosed(t)
@@ -343,10 +334,7 @@ func TestSessionLost(t *testing.T) {
 // EventEnded{EndedByServer}, stream closed.
 func TestAgentEndsChat(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		_, _, c, chat := startModeChat(t, mk, simgms.Options{})
 		chat.JoinAgent("Ann")
 		chat.JoinSupervisor("Sam")
 		chat.End()
@@ -372,10 +360,7 @@ func TestAgentEndsChat(t *testing.T) {
 // EventIdleClose then EventEnded{EndedIdle}; the raw messages are delivered too.
 func TestIdle(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{Idle: simgms.IdleOptions{Enabled: true, Close: 30 * time.Second}})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		_, _, c, chat := startModeChat(t, mk, simgms.Options{Idle: simgms.IdleOptions{Enabled: true, Close: 30 * time.Second}})
 		if err := chat.IdleAlert(); err != nil {
 			t.Fatal(err)
 		}
@@ -408,10 +393,7 @@ func TestIdle(t *testing.T) {
 // every REST transcript: nothing is delivered twice.
 func TestDuplicates(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		ctx, s, c, chat := startModeChat(t, mk, simgms.Options{})
 		s.SetDuplicateDelivery(true)
 		ann, _ := chat.JoinAgent("Ann")
 		for i := 0; i < 5; i++ {
@@ -430,10 +412,7 @@ func TestDuplicates(t *testing.T) {
 // fill and keeps the order.
 func TestIndexGaps(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{SkipIndexEvery: 2})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		_, _, c, chat := startModeChat(t, mk, simgms.Options{SkipIndexEvery: 2})
 		ann, _ := chat.JoinAgent("Ann")
 		for i := 0; i < 6; i++ {
 			ann.Send(fmt.Sprint("m", i))
@@ -446,10 +425,7 @@ func TestIndexGaps(t *testing.T) {
 // concurrentSends: sends from several goroutines are all delivered once.
 func TestConcurrentSends(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		ctx, _, c, chat := startModeChat(t, mk, simgms.Options{})
 		var wg sync.WaitGroup
 		seen := make(chan int64, 8)
 		for i := 0; i < 8; i++ {

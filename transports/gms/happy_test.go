@@ -11,10 +11,7 @@ import (
 
 func TestHappyPath(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{HexParticipantIDs: true})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		ctx, _, c, chat := startModeChat(t, mk, simgms.Options{HexParticipantIDs: true})
 		if got := chat.UserData()["customerId"]; got != "42" {
 			t.Errorf("userData customerId = %q, want 42 (JSON-encoded number)", got)
 		}

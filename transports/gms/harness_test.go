@@ -247,3 +247,13 @@ func (s *syncBuffer) Len() int {
 	defer s.mu.Unlock()
 	return s.b.Len()
 }
+
+// startModeChat is the usual start of a mode test: a fresh simulator with o, a client for the
+// mode's configuration and a started chat.
+func startModeChat(t *testing.T, mk func(*simgms.Server) Config, o simgms.Options) (context.Context, *simgms.Server, *client, *simgms.Chat) {
+	t.Helper()
+	ctx := testCtx(t)
+	s := startSim(t, o)
+	c := newClient(t, mk(s))
+	return ctx, s, c, c.startChat(t, ctx, s)
+}

@@ -15,10 +15,7 @@ import (
 // exactly what came after the cursor.
 func TestResume(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		ctx, s, c, chat := startModeChat(t, mk, simgms.Options{})
 		ann, _ := chat.JoinAgent("Ann")
 		ann.Send("one")
 		c.rec.WaitFor(t, "one", msgWith(transports.TypeMessage, transports.ParticipantAgent, "one"))
@@ -73,10 +70,7 @@ func TestResume(t *testing.T) {
 // ErrSessionEnded and leaves the transport unstarted.
 func TestResumeEnded(t *testing.T) {
 	modes(t, func(t *testing.T, mk func(*simgms.Server) Config) {
-		ctx := testCtx(t)
-		s := startSim(t, simgms.Options{})
-		c := newClient(t, mk(s))
-		chat := c.startChat(t, ctx, s)
+		ctx, s, c, chat := startModeChat(t, mk, simgms.Options{})
 		sd, cur := c.SessionData(), c.Cursor()
 		c.Close()
 		chat.End()
