@@ -41,7 +41,6 @@ type mailbox struct {
 	warned   bool
 	maxDepth int
 	dropped  uint64
-	spare    *chunk // one emptied chunk kept for the next push (saves a pool round trip)
 }
 
 const chunkSize = 128
@@ -61,21 +60,12 @@ func newMailbox(b *Bus, owner *Plugin) *mailbox {
 }
 
 // newChunkLocked returns an empty chunk; m.mu held.
-func (m *mailbox) newChunkLocked() *chunk {
-	if c := m.spare; c != nil {
-		m.spare = nil
-		return c
-	}
-	return chunkPool.Get().(*chunk)
-}
+func (m *mailbox) newChunkLocked() *chunk { return chunkPool.Get().(*chunk) }
 
-// recycle returns a chunk whose items are all zero; m.mu held.
+// recycleLocked returns a chunk whose items are all zero to the pool shared by every mailbox
+// (an idle mailbox keeps no chunk: many sessions, many plugins); m.mu held.
 func (m *mailbox) recycleLocked(c *chunk) {
 	c.r, c.w, c.next = 0, 0, nil
-	if m.spare == nil {
-		m.spare = c
-		return
-	}
 	chunkPool.Put(c)
 }
 
