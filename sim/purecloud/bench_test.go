@@ -82,29 +82,14 @@ func readUntilMessage(b *testing.B, c *websocket.Conn) {
 
 // BenchmarkGuestPostToEcho: POST #5 (JWT check, validation, store) and read
 // its echo event on the guest's socket.
-func BenchmarkGuestPostToEcho(b *testing.B) {
-	_, a, conns, _ := benchChat(b, 1)
-	url := a.url(wire.MemberMessagesPath(a.conv(), a.me()))
-	client := &http.Client{}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		req, _ := http.NewRequest("POST", url, strings.NewReader(`{"body":"benchmark message"}`))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+a.info.JWT)
-		res, err := client.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		readUntilMessage(b, conns[0])
-	}
-}
+func BenchmarkGuestPostToEcho(b *testing.B) { benchGuestPost(b, 1) }
 
 // BenchmarkGuestPostFanout4: the same with 4 sockets attached, each read.
-func BenchmarkGuestPostFanout4(b *testing.B) {
-	_, a, conns, _ := benchChat(b, 4)
+func BenchmarkGuestPostFanout4(b *testing.B) { benchGuestPost(b, 4) }
+
+// benchGuestPost posts guest messages and reads each echo on every one of sockets sockets.
+func benchGuestPost(b *testing.B, sockets int) {
+	_, a, conns, _ := benchChat(b, sockets)
 	url := a.url(wire.MemberMessagesPath(a.conv(), a.me()))
 	client := &http.Client{}
 	b.ReportAllocs()
